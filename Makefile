@@ -1,0 +1,64 @@
+# ecm_ops: the two commands are `make demo` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+PORT ?= 8000
+PY := $(VENV)/bin/python
+# Extra pip requirement applied after installing (CI uses it to test Django 6.1 on Python 3.12+).
+DJANGO_SPEC ?=
+
+.PHONY: demo test bench lint format install install-dev worker cron clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
+	$(PY) -m pip install --quiet -r requirements-dev.txt $(if $(DJANGO_SPEC),"$(DJANGO_SPEC)")
+	touch $@
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+## make demo: install, migrate, seed demo data and serve http://127.0.0.1:$(PORT)
+demo: $(VENV)/.installed-dev
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py ecm_ops_demo
+	@if [ -n "$$REDIS_URL" ]; then \
+		echo "REDIS_URL is set: starting an RQ worker with the scheduler and the ecm_ops cron."; \
+		$(PY) manage.py rqworker default --with-scheduler & \
+		$(PY) manage.py rqcron ecm_ops.cron & \
+	else \
+		echo "REDIS_URL is not set: background jobs run INLINE in the web process (demo mode)."; \
+	fi; \
+	echo "Serving the sandbox at http://127.0.0.1:$(PORT)/admin/"; \
+	$(PY) manage.py runserver 127.0.0.1:$(PORT)
+
+## make test: install what tests need and run the whole suite
+test: $(VENV)/.installed-dev
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+## make bench: run every benchmark in bench/ (real services when DATABASE_URL/REDIS_URL are set)
+bench: $(VENV)/.installed-dev
+	@for script in bench/bench_*.py; do \
+		echo "== $$script"; \
+		DJANGO_SETTINGS_MODULE=sandbox_site.settings.test $(PY) $$script || exit 1; \
+	done
+
+lint: $(VENV)/.installed-dev
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(VENV)/.installed-dev
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+worker: $(VENV)/.installed
+	$(PY) manage.py rqworker default --with-scheduler
+
+cron: $(VENV)/.installed
+	$(PY) manage.py rqcron ecm_ops.cron
+
+clean:
+	rm -rf $(VENV) sandbox.sqlite3 .pytest_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""Wagtail admin screens for ecm_ops. Thin: forms validate input, services do the work."""

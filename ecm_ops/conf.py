@@ -1,0 +1,95 @@
+"""The ``ECM_OPS`` settings dict: defaults, a cached accessor, unknown keys rejected.
+
+Read settings with :func:`ecm_settings` at call time, never at import time, so that
+``override_settings(ECM_OPS=...)`` reaches every code path (the cache is cleared on
+``setting_changed``).
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.core.signals import setting_changed
+from django.dispatch import receiver
+
+DEFAULT_CHECKS = [
+    "ecm_ops.content_checks.artefacts.AIArtefactsCheck",
+    "ecm_ops.content_checks.pii.PIICheck",
+]
+
+DEFAULTS: dict[str, Any] = {
+    # "auto": Anthropic when an API key is configured, otherwise the offline provider.
+    # Or "offline", "anthropic", or the dotted path of a Provider subclass.
+    "PROVIDER": "auto",
+    "ANTHROPIC": {
+        "API_KEY": None,  # falls back to the ANTHROPIC_API_KEY environment variable
+        "MODEL": "claude-sonnet-4-5",
+        "MAX_TOKENS": 4096,
+        "TIMEOUT": 60.0,
+        "MAX_RETRIES": 2,
+    },
+    # "auto": RQ when django-rq has the queue configured, otherwise inline after commit.
+    "JOB_BACKEND": "auto",
+    "QUEUE": "default",
+    # Rows still queued/running this many seconds after they were last enqueued are re-enqueued.
+    "REAPER_STALE_AFTER": 300,
+    "MAX_ATTEMPTS": 5,
+    "CHECKS": list(DEFAULT_CHECKS),
+    # Seconds a single check may take before it fails closed.
+    "CHECK_TIME_BUDGET": 5.0,
+    "PII_ALLOWLIST": [],
+    # Seconds after publication for the first post-publication re-screen.
+    "MONITORING_FIRST_CHECK_AFTER": 3600,
+    # USD per million tokens, by model name prefix.
+    "PRICES": {
+        "claude-sonnet": {"input": 3.0, "output": 15.0, "cache_read": 0.3, "cache_write": 3.75},
+        "claude-opus": {"input": 15.0, "output": 75.0, "cache_read": 1.5, "cache_write": 18.75},
+        "claude-haiku": {"input": 1.0, "output": 5.0, "cache_read": 0.1, "cache_write": 1.25},
+        "offline": {"input": 0.0, "output": 0.0, "cache_read": 0.0, "cache_write": 0.0},
+    },
+    "BUDGETS": {"USER_DAILY_TOKENS": None, "SITE_MONTHLY_TOKENS": None},
+}
+
+
+def _merge(defaults: dict[str, Any], overrides: dict[str, Any], path: str) -> dict[str, Any]:
+    merged = dict(defaults)
+    for key, value in overrides.items():
+        if key not in defaults:
+            known = ", ".join(sorted(defaults))
+            raise ImproperlyConfigured(
+                f"Unknown ECM_OPS setting {path}{key!r}. Known settings: {known}."
+            )
+        if isinstance(defaults[key], dict) and isinstance(value, dict) and key != "PRICES":
+            merged[key] = _merge(defaults[key], value, f"{path}{key}.")
+        else:
+            merged[key] = value
+    return merged
+
+
+@lru_cache(maxsize=1)
+def ecm_settings() -> dict[str, Any]:
+    """Return the effective ``ECM_OPS`` settings (defaults merged with the site's)."""
+    user = getattr(settings, "ECM_OPS", {}) or {}
+    if not isinstance(user, dict):
+        raise ImproperlyConfigured("ECM_OPS must be a dict.")
+    return _merge(DEFAULTS, user, "")
+
+
+def get(name: str) -> Any:
+    """Return one top-level setting, e.g. ``get("QUEUE")``."""
+    return ecm_settings()[name]
+
+
+def anthropic_api_key() -> str | None:
+    """The API key from settings or the environment. It is never stored or logged."""
+    return ecm_settings()["ANTHROPIC"]["API_KEY"] or os.environ.get("ANTHROPIC_API_KEY") or None
+
+
+@receiver(setting_changed)
+def _clear_cache(*, setting: str, **kwargs: Any) -> None:
+    if setting in ("ECM_OPS", "RQ_QUEUES"):
+        ecm_settings.cache_clear()

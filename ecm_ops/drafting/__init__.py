@@ -1,0 +1,1 @@
+"""Drafting: brief -> provider request -> field mapping -> draft revision + provenance."""

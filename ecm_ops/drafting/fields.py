@@ -1,0 +1,64 @@
+"""Map model output onto page fields, sanitised to what each field allows."""
+
+from __future__ import annotations
+
+import html
+
+from django.db import models
+from wagtail.admin.rich_text.converters.editor_html import EditorHTMLConverter
+from wagtail.fields import RichTextField, StreamField
+
+from ..content_checks.canonical import html_to_text
+
+
+def sanitise_rich_text(value: str, model_field: RichTextField) -> str:
+    """Keep only the rich-text features the field allows (Wagtail's own whitelister)."""
+    features = getattr(model_field, "features", None)
+    return EditorHTMLConverter(features=features).to_database_format(value)
+
+
+def plain(value: str, max_length: int | None = None) -> str:
+    text, _links = html_to_text(value)
+    text = " ".join(text.split())
+    return text[:max_length] if max_length else text
+
+
+def apply_fields(page, mapping: dict[str, str], values: dict[str, str]) -> dict[str, str]:
+    """Set ``page`` fields from output ``values`` by ``mapping`` (output name -> field name).
+
+    Returns the canonical (plain) text written to each page field, for provenance.
+    """
+    written: dict[str, str] = {}
+    for output_name, field_name in mapping.items():
+        if output_name not in values:
+            continue
+        value = values[output_name] or ""
+        model_field = page._meta.get_field(field_name)
+        if isinstance(model_field, RichTextField):
+            value = sanitise_rich_text(
+                value if "<" in value else f"<p>{html.escape(value)}</p>", model_field
+            )
+            written[field_name] = html_to_text(value)[0]
+        elif isinstance(model_field, StreamField):
+            block_name = _first_rich_text_block(model_field)
+            if block_name is None:
+                continue
+            clean = sanitise_rich_text(value, None)
+            value = [{"type": block_name, "value": clean}]
+            written[field_name] = html_to_text(clean)[0]
+        elif isinstance(model_field, models.CharField | models.TextField):
+            value = plain(value, getattr(model_field, "max_length", None))
+            written[field_name] = value
+        else:
+            continue
+        setattr(page, field_name, value)
+    return written
+
+
+def _first_rich_text_block(model_field: StreamField) -> str | None:
+    from wagtail.blocks import RichTextBlock
+
+    for name, block in model_field.stream_block.child_blocks.items():
+        if isinstance(block, RichTextBlock):
+            return name
+    return None

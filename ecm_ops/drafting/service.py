@@ -1,0 +1,188 @@
+"""Request an AI draft (a row, then a job) and process it into a draft revision."""
+
+from __future__ import annotations
+
+import logging
+import time
+from decimal import Decimal
+
+from django.contrib.contenttypes.models import ContentType
+from django.db import transaction
+
+from .. import conf
+from ..jobs import claims, outbox
+from ..models import DraftRequest, PromptTemplate
+from ..providers import ProviderError, get_provider
+from ..services import PermissionDenied, ServiceError, audit
+from ..states import JobStatus, TemplateStatus
+from . import provenance
+from .brief import BriefError, build_request, clean_brief
+from .fields import apply_fields
+
+logger = logging.getLogger("ecm_ops.drafting")
+
+
+def usable_templates(page_class=None):
+    """Active templates, the ones designed for ``page_class`` first."""
+    templates = PromptTemplate.objects.filter(status=TemplateStatus.ACTIVE).prefetch_related(
+        "page_types"
+    )
+    if page_class is None:
+        return list(templates)
+    ct = ContentType.objects.get_for_model(page_class)
+    return sorted(templates, key=lambda t: (ct not in t.page_types.all(), t.name))
+
+
+def request_draft(page, template_slug: str, brief: dict, user) -> DraftRequest:
+    """Validate and queue a draft for ``page``.
+
+    Raises:
+        PermissionDenied: the user cannot edit the page.
+        ServiceError: unknown or inactive template, or an unusable brief (message says which).
+    """
+    page = page.specific
+    if not page.permissions_for_user(user).can_edit():
+        raise PermissionDenied("You do not have permission to edit this page.")
+    template = PromptTemplate.objects.filter(slug=template_slug).first()
+    if template is None:
+        raise ServiceError(f"There is no prompt template called “{template_slug}”.", status=404)
+    if template.status != TemplateStatus.ACTIVE:
+        raise ServiceError(
+            f"The prompt template “{template}” is {template.get_status_display().lower()}, "
+            "not active; choose an active template."
+        )
+    version = template.latest_version
+    if version is None:
+        raise ServiceError(f"The prompt template “{template}” has no version yet.")
+    try:
+        brief = clean_brief(brief)
+    except BriefError as exc:
+        raise ServiceError(str(exc)) from exc
+    off_label = not template.is_designed_for(ContentType.objects.get_for_model(type(page)))
+    with transaction.atomic():
+        draft = DraftRequest.objects.create(
+            page=page, template_version=version, requester=user, brief=brief, off_label=off_label
+        )
+        audit.record(
+            page,
+            "ecm_ops.draft.requested",
+            user,
+            draft=draft.pk,
+            template=template.slug,
+            version=version.number,
+            off_label=off_label,
+        )
+        outbox.enqueue_on_commit(draft)
+    return draft
+
+
+def cost_of(model: str, usage) -> Decimal:
+    prices = conf.get("PRICES")
+    key = next((k for k in sorted(prices, key=len, reverse=True) if model.startswith(k)), None)
+    if key is None:
+        return Decimal(0)
+    p = prices[key]
+    total = (
+        usage.input_tokens * p["input"]
+        + usage.output_tokens * p["output"]
+        + usage.cache_read_tokens * p["cache_read"]
+        + usage.cache_write_tokens * p["cache_write"]
+    )
+    return (Decimal(str(total)) / Decimal(1_000_000)).quantize(Decimal("0.000001"))
+
+
+def process_draft_request(pk: int) -> DraftRequest | None:
+    """Job body: call the provider, write a draft revision with provenance, start screening."""
+    draft = claims.claim(DraftRequest, pk)
+    if draft is None:
+        return None
+    version = draft.template_version
+    provider = get_provider()
+    model = version.model_name or provider.default_model
+    page = draft.page.specific
+    mapping = dict(version.output_fields)
+    started = time.monotonic()
+    try:
+        result = provider.generate(
+            build_request(version, draft.brief, {k: k for k in mapping}, model)
+        )
+    except ProviderError as exc:
+        logger.warning("Draft %s failed: %s", pk, exc)
+        return _fail(draft, page, exc.user_message, provider.name, model)
+    except Exception:
+        logger.exception("Draft %s crashed in the provider", pk)
+        return _fail(
+            draft,
+            page,
+            "The AI provider failed unexpectedly. Try again; if it keeps "
+            "failing, ask a site administrator to check the worker logs.",
+            provider.name,
+            model,
+        )
+    latency = int((time.monotonic() - started) * 1000)
+    try:
+        with transaction.atomic():
+            latest = page.get_latest_revision_as_object()
+            written = apply_fields(latest, mapping, result.fields)
+            revision = latest.save_revision(user=draft.requester, log_action=True)
+            provenance.record_for_draft(revision, draft, written)
+            usage = result.usage
+            claims.finish(
+                draft,
+                JobStatus.SUCCEEDED,
+                provider=provider.name,
+                model_name=result.model,
+                input_tokens=usage.input_tokens,
+                output_tokens=usage.output_tokens,
+                cache_read_tokens=usage.cache_read_tokens,
+                cache_write_tokens=usage.cache_write_tokens,
+                cost=cost_of(result.model, usage),
+                latency_ms=latency,
+                revision=revision,
+            )
+            audit.record(
+                page,
+                "ecm_ops.draft.succeeded",
+                draft.requester,
+                draft=draft.pk,
+                revision=revision.pk,
+                model=result.model,
+                tokens=usage.total,
+            )
+            from ..services.screening import request_screening
+
+            request_screening(page, trigger="draft", revision=revision, user=draft.requester)
+    except Exception:
+        logger.exception("Draft %s could not be saved", pk)
+        return _fail(
+            draft,
+            page,
+            "The draft could not be saved into the page (the model's output "
+            "did not fit its fields). Try again or choose another template.",
+            provider.name,
+            model,
+        )
+    draft.refresh_from_db()
+    return draft
+
+
+def _fail(draft, page, message: str, provider: str, model: str) -> DraftRequest:
+    claims.finish(draft, JobStatus.FAILED, error=message, provider=provider, model_name=model)
+    audit.record(page, "ecm_ops.draft.failed", draft.requester, draft=draft.pk, error=message)
+    draft.refresh_from_db()
+    return draft
+
+
+@transaction.atomic
+def cancel_draft(draft_pk: int, user) -> DraftRequest:
+    draft = DraftRequest.objects.select_for_update().get(pk=draft_pk)
+    if draft.requester_id != user.pk and not user.is_superuser:
+        raise PermissionDenied("Only the person who requested this draft can cancel it.")
+    if not draft.is_open:
+        raise ServiceError(
+            f"This draft is already {draft.get_status_display().lower()}.", status=409
+        )
+    draft.status = JobStatus.CANCELLED
+    draft.error = "Cancelled by the editor."
+    draft.save(update_fields=["status", "error"])
+    return draft

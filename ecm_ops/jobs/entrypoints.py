@@ -1,0 +1,31 @@
+"""RQ entry points. They take ids only and call services; no logic lives here."""
+
+from __future__ import annotations
+
+
+def run_draft_request(pk: int) -> None:
+    from ..drafting.service import process_draft_request
+
+    process_draft_request(pk)
+
+
+def run_screening(pk: int) -> None:
+    from ..services.screening import process_screening_run
+
+    process_screening_run(pk)
+
+
+def run_monitoring_check(pk: int) -> None:
+    from ..monitoring.service import process_monitoring_check
+
+    process_monitoring_check(pk)
+
+
+def reap() -> None:
+    from .outbox import backend
+    from .reaper import reap as _reap
+    from .reaper import run_due_monitoring
+
+    _reap()
+    if backend() == "inline":
+        run_due_monitoring()

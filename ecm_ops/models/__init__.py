@@ -1,0 +1,42 @@
+"""ecm_ops models, one module per aggregate."""
+
+from ..workflows import RiskTieredReviewTask  # noqa: E402  (a Wagtail Task is a model)
+from .drafts import DraftRequest, FieldProvenance
+from .governance import (
+    ReviewTier,
+    ReviewTierGroupObjectPermission,
+    ReviewTierUserObjectPermission,
+    RiskPolicy,
+    RiskRule,
+)
+from .monitoring import Incident, MonitoringCheck
+from .prompts import PromptTemplate, PromptTemplateVersion, StyleGuide
+from .review import (
+    Approval,
+    ReviewCase,
+    ReviewCaseGroupObjectPermission,
+    ReviewCaseUserObjectPermission,
+)
+from .screening import Finding, ScreeningRun
+
+__all__ = [
+    "Approval",
+    "DraftRequest",
+    "FieldProvenance",
+    "Finding",
+    "Incident",
+    "MonitoringCheck",
+    "PromptTemplate",
+    "PromptTemplateVersion",
+    "ReviewCase",
+    "ReviewCaseGroupObjectPermission",
+    "ReviewCaseUserObjectPermission",
+    "ReviewTier",
+    "ReviewTierGroupObjectPermission",
+    "ReviewTierUserObjectPermission",
+    "RiskPolicy",
+    "RiskRule",
+    "RiskTieredReviewTask",
+    "ScreeningRun",
+    "StyleGuide",
+]

@@ -1,0 +1,77 @@
+"""Post-publication monitoring: scheduled re-checks and the incidents they open."""
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from django_fsm import ConcurrentTransitionMixin, FSMField, transition
+
+from ..states import IncidentState, Severity
+from .base import BackgroundWork
+
+I = IncidentState  # noqa: E741
+
+
+class MonitoringCheck(BackgroundWork):
+    """One scheduled re-screen of a live page. The RQ scheduler only carries it; this row is
+    the record, and the reaper re-arms it if Redis lost the scheduled job."""
+
+    job_entrypoint = "ecm_ops.jobs.entrypoints.run_monitoring_check"
+
+    page = models.ForeignKey(
+        "wagtailcore.Page", on_delete=models.CASCADE, related_name="ecm_monitoring_checks"
+    )
+    due_at = models.DateTimeField(_("due at"))
+    rq_job_id = models.CharField(max_length=200, blank=True)
+    screening_run = models.ForeignKey(
+        "ecm_ops.ScreeningRun", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("monitoring check")
+        ordering = ["-due_at"]
+        indexes = [models.Index(fields=["status", "due_at"])]
+
+    def __str__(self) -> str:
+        return f"Monitoring of page {self.page_id} due {self.due_at:%Y-%m-%d %H:%M}"
+
+
+class Incident(ConcurrentTransitionMixin, models.Model):
+    page = models.ForeignKey(
+        "wagtailcore.Page", on_delete=models.CASCADE, related_name="ecm_incidents"
+    )
+    screening_run = models.ForeignKey(
+        "ecm_ops.ScreeningRun", null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    severity = models.CharField(max_length=8, choices=Severity.choices)
+    summary = models.TextField()
+    state = FSMField(default=I.OPEN, choices=I.choices, protected=False)
+    opened_at = models.DateTimeField(auto_now_add=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    handled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    note = models.TextField(blank=True)
+
+    class Meta:
+        verbose_name = _("incident")
+        ordering = ["-opened_at"]
+
+    def __str__(self) -> str:
+        return f"Incident #{self.pk} on page {self.page_id} ({self.state})"
+
+    @transition(field=state, source=I.OPEN, target=I.ACKNOWLEDGED)
+    def acknowledge(self, user=None):
+        self.handled_by = user
+
+    @transition(field=state, source=[I.OPEN, I.ACKNOWLEDGED], target=I.RESOLVED)
+    def resolve(self, user=None, note: str = ""):
+        from django.utils import timezone
+
+        self.handled_by = user
+        self.note = note
+        self.closed_at = timezone.now()
+
+    @transition(field=state, source=[I.OPEN, I.ACKNOWLEDGED], target=I.UNPUBLISHED)
+    def mark_unpublished(self, user=None, note: str = ""):
+        self.handled_by = user
+        self.note = note

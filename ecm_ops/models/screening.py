@@ -1,0 +1,65 @@
+"""Screening runs over one revision's canonical text, and their findings."""
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from ..states import ScreeningTrigger, Severity
+from .base import BackgroundWork
+
+
+class ScreeningRun(BackgroundWork):
+    job_entrypoint = "ecm_ops.jobs.entrypoints.run_screening"
+
+    page = models.ForeignKey(
+        "wagtailcore.Page", on_delete=models.CASCADE, related_name="ecm_screening_runs"
+    )
+    revision = models.ForeignKey(
+        "wagtailcore.Revision",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="ecm_screening_runs",
+        help_text=_("Empty when the live page itself was screened."),
+    )
+    trigger = models.CharField(max_length=16, choices=ScreeningTrigger.choices)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    score = models.FloatField(
+        null=True, blank=True, help_text=_("Weighted findings per 100 words (lower is better).")
+    )
+    word_count = models.PositiveIntegerField(default=0)
+    blocker_count = models.PositiveIntegerField(default=0)
+    warning_count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("screening run")
+        verbose_name_plural = _("screening runs")
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["status", "enqueued_at"]),
+            models.Index(fields=["page", "-created_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"Screening #{self.pk} of page {self.page_id} ({self.status})"
+
+
+class Finding(models.Model):
+    run = models.ForeignKey(ScreeningRun, on_delete=models.CASCADE, related_name="findings")
+    check_id = models.CharField(max_length=100)
+    severity = models.CharField(max_length=8, choices=Severity.choices)
+    field = models.CharField(max_length=255, blank=True)
+    start = models.PositiveIntegerField(default=0)
+    end = models.PositiveIntegerField(default=0)
+    excerpt = models.TextField(blank=True)
+    message = models.TextField()
+    suggestion = models.TextField(blank=True)
+
+    class Meta:
+        verbose_name = _("finding")
+        ordering = ["run", "start"]
+
+    def __str__(self) -> str:
+        return f"{self.severity}: {self.check_id}"

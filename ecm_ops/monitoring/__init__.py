@@ -1,0 +1,1 @@
+"""Post-publication monitoring: schedules, re-screens and incidents."""

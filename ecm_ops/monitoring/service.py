@@ -1,0 +1,104 @@
+"""Schedule re-checks of live pages and turn new blockers into incidents."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from .. import conf
+from ..governance.classification import policy_for
+from ..jobs import claims, outbox
+from ..models import Incident, MonitoringCheck, ReviewCase, ScreeningRun
+from ..services import audit
+from ..services.screening import process_screening_run
+from ..states import IncidentState, JobStatus, ScreeningTrigger
+
+logger = logging.getLogger("ecm_ops.monitoring")
+
+
+def cadence_for(page) -> timedelta:
+    """The page's tier cadence (from its last review case), else the policy's lowest tier's."""
+    case = ReviewCase.objects.filter(page=page, tier__isnull=False).select_related("tier").first()
+    if case:
+        return timedelta(hours=case.tier.monitoring_cadence_hours)
+    policy = policy_for(page)
+    tier = policy.tiers.order_by("level").first() if policy else None
+    return timedelta(hours=tier.monitoring_cadence_hours if tier else 24 * 7)
+
+
+@transaction.atomic
+def schedule_check(page, when=None) -> MonitoringCheck:
+    """Schedule the next re-check of ``page``; one queued check per page (idempotent)."""
+    when = when or timezone.now() + timedelta(seconds=conf.get("MONITORING_FIRST_CHECK_AFTER"))
+    existing = (
+        MonitoringCheck.objects.select_for_update()
+        .filter(page=page, status=JobStatus.QUEUED)
+        .first()
+    )
+    if existing:
+        existing.due_at = min(existing.due_at, when)
+        existing.save(update_fields=["due_at"])
+        check = existing
+    else:
+        check = MonitoringCheck.objects.create(page=page, due_at=when)
+    audit.record(
+        page.specific,
+        "ecm_ops.monitoring.scheduled",
+        None,
+        check=check.pk,
+        due_at=check.due_at.isoformat(),
+    )
+    outbox.schedule_on_commit(check, check.due_at)
+    return check
+
+
+def process_monitoring_check(pk: int) -> MonitoringCheck | None:
+    """Job body: re-screen the live page with the current rules; a new blocker opens an
+    incident; then schedule the next check by the tier cadence."""
+    check = claims.claim(MonitoringCheck, pk)
+    if check is None:
+        return None
+    page = check.page.specific
+    if not page.live:
+        claims.finish(check, JobStatus.CANCELLED, error="The page is no longer live.")
+        return check
+    run = ScreeningRun.objects.create(page=page, revision=None, trigger=ScreeningTrigger.MONITOR)
+    run = process_screening_run(run.pk)
+    with transaction.atomic():
+        claims.finish(check, JobStatus.SUCCEEDED, screening_run=run)
+        audit.record(
+            page,
+            "ecm_ops.monitoring.checked",
+            None,
+            check=check.pk,
+            run=run.pk,
+            blockers=run.blocker_count,
+        )
+        if run.status == JobStatus.SUCCEEDED and run.blocker_count:
+            open_incident(page, run)
+        schedule_check(page, when=timezone.now() + cadence_for(page))
+    check.refresh_from_db()
+    return check
+
+
+def open_incident(page, run) -> Incident | None:
+    if Incident.objects.filter(
+        page=page, state__in=[IncidentState.OPEN, IncidentState.ACKNOWLEDGED]
+    ).exists():
+        return None
+    checks = ", ".join(
+        sorted(set(run.findings.filter(severity="blocker").values_list("check_id", flat=True)))
+    )
+    incident = Incident.objects.create(
+        page=page,
+        screening_run=run,
+        severity="blocker",
+        summary=f"Monitoring found {run.blocker_count} blocking issue(s) on the live page: {checks}.",
+    )
+    audit.record(
+        page, "ecm_ops.incident.opened", None, incident=incident.pk, summary=incident.summary
+    )
+    return incident

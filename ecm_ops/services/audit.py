@@ -1,0 +1,36 @@
+"""Audit log entries (Wagtail's log, so they show in the page history and reports)."""
+
+from __future__ import annotations
+
+from wagtail.log_actions import log
+
+ACTIONS = {
+    "ecm_ops.draft.requested": ("Request AI draft", "AI draft requested"),
+    "ecm_ops.draft.succeeded": ("AI draft created", "AI draft created"),
+    "ecm_ops.draft.failed": ("AI draft failed", "AI draft failed"),
+    "ecm_ops.screening.finished": ("Pre-screen", "Pre-screened"),
+    "ecm_ops.review.opened": ("Open review", "Review opened"),
+    "ecm_ops.review.skipped": ("Skip review", "Review skipped (low risk)"),
+    "ecm_ops.review.awaiting": ("Await review", "Awaiting review"),
+    "ecm_ops.review.approval": ("Approve", "Approval recorded"),
+    "ecm_ops.review.approved": ("Approve review", "Review approved"),
+    "ecm_ops.review.changes_requested": ("Request changes", "Changes requested"),
+    "ecm_ops.review.withdrawn": ("Withdraw review", "Review withdrawn"),
+    "ecm_ops.review.escalated": ("Escalate", "Review escalated"),
+    "ecm_ops.monitoring.scheduled": ("Schedule monitoring", "Monitoring scheduled"),
+    "ecm_ops.monitoring.checked": ("Monitoring check", "Monitoring check ran"),
+    "ecm_ops.incident.opened": ("Open incident", "Incident opened"),
+}
+
+
+def record(page, action: str, user=None, **data) -> None:
+    """Write one audit entry for ``page``. ``data`` must be JSON-serialisable."""
+    if action not in ACTIONS:
+        raise ValueError(f"Unregistered ecm_ops log action {action!r}")
+    log(instance=page, action=action, user=user, data=data)
+
+
+def register(actions) -> None:
+    """Hook body for ``register_log_actions``."""
+    for action, (label, message) in ACTIONS.items():
+        actions.register_action(action, label, message)

@@ -1,0 +1,60 @@
+"""Registration only: menus, viewsets, URLs, buttons, log actions. No ORM work here."""
+
+from django.urls import include, path, reverse
+from django.utils.translation import gettext_lazy as _
+from wagtail import hooks
+from wagtail.admin.menu import Menu, MenuItem, SubmenuMenuItem
+from wagtail.admin.widgets.button import Button
+
+from .admin import urls as admin_urls
+from .admin import viewsets
+from .services import audit, page_events
+
+
+@hooks.register("register_admin_urls")
+def register_urls():
+    return [path("ecm-ops/", include(admin_urls, namespace="ecm_ops"))]
+
+
+@hooks.register("register_admin_viewset")
+def register_viewsets():
+    return viewsets.ALL
+
+
+@hooks.register("register_admin_menu_item")
+def register_menu():
+    items = [
+        MenuItem(_("Review queue"), reverse("ecm_ops:review_queue"), icon_name="tasks", order=100),
+    ] + [
+        MenuItem(vs.menu_label, reverse(vs.get_url_name("index")), icon_name=vs.icon, order=200 + i)
+        for i, vs in enumerate(viewsets.ALL)
+    ]
+    return SubmenuMenuItem(
+        _("Content ops"), Menu(items=items), icon_name="tasks", name="ecm-ops", order=350
+    )
+
+
+@hooks.register("register_log_actions")
+def register_log_actions(actions):
+    audit.register(actions)
+
+
+@hooks.register("register_page_header_buttons")
+def generate_button(page, user, view_name, next_url=None):
+    if view_name == "edit" and page.permissions_for_user(user).can_edit():
+        yield Button(
+            _("Generate draft with AI"),
+            reverse("ecm_ops:generate", args=[page.pk]),
+            icon_name="edit",
+            priority=5,
+        )
+
+
+@hooks.register("after_edit_page")
+def after_edit_page(request, page):
+    page_events.page_saved(page, request.user)
+
+
+@hooks.register("after_create_page")
+def after_create_page(request, page):
+    page_events.page_saved(page, request.user)

@@ -1,0 +1,90 @@
+"""The Wagtail workflow Task adapter: "Risk-tiered review".
+
+Site admins add it to any workflow. Wagtail's own "Submit for moderation" starts it; its
+``start`` opens a :class:`~ecm_ops.models.ReviewCase` that waits for the mandatory pre-screen.
+``get_actions`` is the authorisation gate (Wagtail's workflow action view only runs actions it
+returned); ``on_action`` delegates to :mod:`ecm_ops.services.review`. The Wagtail task state is
+approved only when the case itself reaches ``approved`` (or is skipped by policy).
+"""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+from wagtail.models import Task, TaskState
+
+
+class RiskTieredReviewTask(Task):
+    admin_form_fields = Task.admin_form_fields
+
+    class Meta:
+        app_label = "ecm_ops"
+        verbose_name = _("Risk-tiered review")
+        verbose_name_plural = _("Risk-tiered reviews")
+
+    @classmethod
+    def get_description(cls):
+        return _(
+            "Pre-screens the content, classifies its risk by the section's policy and "
+            "requires approvals from reviewers with authority for that tier."
+        )
+
+    def start(self, workflow_state, user=None):
+        task_state = super().start(workflow_state, user=user)
+        from .services.review import open_case
+
+        open_case(task_state, user=user)
+        return task_state
+
+    def _case(self, obj):
+        from .models import ReviewCase
+        from .states import OPEN_REVIEW_STATES
+
+        return (
+            ReviewCase.objects.filter(
+                page_id=obj.pk, state__in=OPEN_REVIEW_STATES, task_state__task=self
+            )
+            .select_related("tier", "revision")
+            .first()
+        )
+
+    def get_actions(self, obj, user):
+        from .governance.authority import can_review
+        from .states import ReviewState
+
+        case = self._case(obj)
+        if case is None or case.state not in (ReviewState.AWAITING_REVIEW, ReviewState.ESCALATED):
+            return []
+        if not can_review(user, case):
+            return []
+        return [
+            ("reject", _("Request changes"), True),
+            ("approve", _("Approve"), False),
+            ("approve", _("Approve with comment"), True),
+        ]
+
+    def on_action(self, task_state, user, action_name, **kwargs):
+        from .services import review
+
+        case = review.open_case_for(task_state)
+        if case is None:
+            return
+        comment = kwargs.get("comment", "")
+        if action_name == "approve":
+            review.approve(case.pk, user, comment=comment)
+        elif action_name == "reject":
+            review.request_changes(case.pk, user, comment=comment)
+
+    def user_can_access_editor(self, obj, user):
+        case = self._case(obj)
+        from .governance.authority import has_authority
+
+        return bool(case and has_authority(user, case))
+
+    def get_task_states_user_can_moderate(self, user, **kwargs):
+        from .governance.authority import cases_reviewable_by
+
+        return TaskState.objects.filter(
+            task=self,
+            status=TaskState.STATUS_IN_PROGRESS,
+            ecm_review_case__in=cases_reviewable_by(user),
+        )
