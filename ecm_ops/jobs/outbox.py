@@ -29,9 +29,12 @@ def backend() -> str:
 
 
 def get_queue():
+    """The RQ queue, enqueueing immediately: the outbox already waits for the commit, and
+    django-rq's own default (``on_db_commit``) would defer the enqueue again when called inside
+    an atomic block, out of reach of the Redis-down handling below."""
     import django_rq
 
-    return django_rq.get_queue(conf.get("QUEUE"))
+    return django_rq.get_queue(conf.get("QUEUE"), commit_mode="auto")
 
 
 def job_id(model: type[BackgroundWork], pk: int) -> str:
