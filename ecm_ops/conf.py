@@ -27,10 +27,15 @@ DEFAULTS: dict[str, Any] = {
     "PROVIDER": "auto",
     "ANTHROPIC": {
         "API_KEY": None,  # falls back to the ANTHROPIC_API_KEY environment variable
-        "MODEL": "claude-sonnet-4-5",
+        # The newest Sonnet in the installed SDK's model list (anthropic.types.Model);
+        # claude-sonnet-4-5 is on the SDK's deprecation list. A template's own model wins.
+        "MODEL": "claude-sonnet-5-5",
+        # Ceiling on output tokens per draft (a template's max_tokens is capped to it).
         "MAX_TOKENS": 4096,
-        "TIMEOUT": 60.0,
-        "MAX_RETRIES": 2,
+        "TIMEOUT": 60.0,  # seconds per attempt
+        "MAX_RETRIES": 2,  # SDK retries on 408/409/429/5xx/529 with backoff (retry-after)
+        # None: the SDK's own choice (ANTHROPIC_BASE_URL, else https://api.anthropic.com).
+        "BASE_URL": None,
     },
     # "auto": RQ when django-rq has the queue configured, otherwise inline after commit.
     "JOB_BACKEND": "auto",
@@ -44,10 +49,13 @@ DEFAULTS: dict[str, Any] = {
     "PII_ALLOWLIST": [],
     # Seconds after publication for the first post-publication re-screen.
     "MONITORING_FIRST_CHECK_AFTER": 3600,
-    # USD per million tokens, by model name prefix.
+    # USD per million tokens, by model name prefix (the longest matching prefix wins; a model
+    # without a price is recorded at cost 0 with a warning in the log). Cache writes are the
+    # 5-minute ephemeral cache (1.25x input), cache reads 0.1x input. A site's PRICES replaces
+    # this whole table: copy it and add your models (e.g. "claude-fable", "claude-mythos").
     "PRICES": {
         "claude-sonnet": {"input": 3.0, "output": 15.0, "cache_read": 0.3, "cache_write": 3.75},
-        "claude-opus": {"input": 15.0, "output": 75.0, "cache_read": 1.5, "cache_write": 18.75},
+        "claude-opus": {"input": 5.0, "output": 25.0, "cache_read": 0.5, "cache_write": 6.25},
         "claude-haiku": {"input": 1.0, "output": 5.0, "cache_read": 0.1, "cache_write": 1.25},
         "offline": {"input": 0.0, "output": 0.0, "cache_read": 0.0, "cache_write": 0.0},
     },

@@ -62,10 +62,14 @@ class ProviderError(Exception):
 
     user_message = "The AI provider could not produce a draft. Try again later."
 
-    def __init__(self, detail: str = "", user_message: str | None = None):
+    def __init__(
+        self, detail: str = "", user_message: str | None = None, usage: Usage | None = None
+    ):
         super().__init__(detail or self.user_message)
         if user_message:
             self.user_message = user_message
+        #: Tokens the failed call still consumed (a truncated or refused answer is billed).
+        self.usage = usage
 
 
 class ProviderUnavailable(ProviderError):
