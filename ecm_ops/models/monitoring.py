@@ -63,7 +63,7 @@ class Incident(ConcurrentTransitionMixin, models.Model):
     def acknowledge(self, user=None):
         self.handled_by = user
 
-    @transition(field=state, source=[I.OPEN, I.ACKNOWLEDGED], target=I.RESOLVED)
+    @transition(field=state, source=[I.OPEN, I.ACKNOWLEDGED, I.UNPUBLISHED], target=I.RESOLVED)
     def resolve(self, user=None, note: str = ""):
         from django.utils import timezone
 
@@ -75,3 +75,45 @@ class Incident(ConcurrentTransitionMixin, models.Model):
     def mark_unpublished(self, user=None, note: str = ""):
         self.handled_by = user
         self.note = note
+
+
+class SweepRun(BackgroundWork):
+    """One sweep of every live page with the current rules. Its job only plans: it streams the
+    live page ids and writes one :class:`SweepChunk` row per ``SWEEP_CHUNK_SIZE`` pages."""
+
+    job_entrypoint = "ecm_ops.jobs.entrypoints.run_sweep"
+
+    reason = models.CharField(max_length=100, default="nightly")
+    page_count = models.PositiveIntegerField(default=0)
+    chunk_count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("monitoring sweep")
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["status", "enqueued_at"])]
+
+    def __str__(self) -> str:
+        return f"Sweep #{self.pk} ({self.status})"
+
+
+class SweepChunk(BackgroundWork):
+    """A slice of a sweep: re-screen these live pages with constant queries per chunk."""
+
+    job_entrypoint = "ecm_ops.jobs.entrypoints.run_sweep_chunk"
+
+    sweep = models.ForeignKey(SweepRun, on_delete=models.CASCADE, related_name="chunks")
+    page_ids = models.JSONField(default=list)
+    pages_screened = models.PositiveIntegerField(default=0)
+    blocker_pages = models.PositiveIntegerField(default=0)
+    incidents_opened = models.PositiveIntegerField(default=0)
+    query_count = models.PositiveIntegerField(
+        default=0, help_text=_("Database queries the chunk needed (constant per chunk).")
+    )
+
+    class Meta:
+        verbose_name = _("monitoring sweep chunk")
+        ordering = ["sweep", "pk"]
+        indexes = [models.Index(fields=["status", "enqueued_at"])]
+
+    def __str__(self) -> str:
+        return f"Sweep #{self.sweep_id} chunk #{self.pk} ({self.status})"

@@ -32,6 +32,9 @@ class ScreeningRun(BackgroundWork):
     word_count = models.PositiveIntegerField(default=0)
     blocker_count = models.PositiveIntegerField(default=0)
     warning_count = models.PositiveIntegerField(default=0)
+    #: Debounced save screenings wait until this time (RQ scheduler); empty: run at once.
+    not_before = models.DateTimeField(null=True, blank=True)
+    rq_job_id = models.CharField(max_length=200, blank=True)
 
     class Meta:
         verbose_name = _("screening run")
@@ -63,3 +66,25 @@ class Finding(models.Model):
 
     def __str__(self) -> str:
         return f"{self.severity}: {self.check_id}"
+
+
+class ScreeningOverride(models.Model):
+    """Someone with authority accepted a run's blockers (with a reason) so the page may be
+    submitted anyway. It covers exactly the blockers it saw (``fingerprints``): a new blocker
+    in a later revision is not covered and blocks again."""
+
+    run = models.ForeignKey(ScreeningRun, on_delete=models.CASCADE, related_name="overrides")
+    page = models.ForeignKey("wagtailcore.Page", on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reason = models.TextField()
+    fingerprints = models.JSONField(default=list)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("screening override")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Override of screening #{self.run_id} by {self.user_id}"

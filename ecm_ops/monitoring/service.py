@@ -1,4 +1,5 @@
-"""Schedule re-checks of live pages and turn new blockers into incidents."""
+"""Schedule re-checks of live pages by their tier cadence; a new blocker opens an incident
+(:mod:`.incidents`). The nightly sweep of every live page is in :mod:`.sweep`."""
 
 from __future__ import annotations
 
@@ -11,10 +12,10 @@ from django.utils import timezone
 from .. import conf
 from ..governance.classification import policy_for
 from ..jobs import claims, outbox
-from ..models import Incident, MonitoringCheck, ReviewCase, ScreeningRun
+from ..models import MonitoringCheck, ReviewCase, ScreeningRun
 from ..services import audit
 from ..services.screening import process_screening_run
-from ..states import IncidentState, JobStatus, ScreeningTrigger
+from ..states import JobStatus, ScreeningTrigger
 
 logger = logging.getLogger("ecm_ops.monitoring")
 
@@ -78,27 +79,17 @@ def process_monitoring_check(pk: int) -> MonitoringCheck | None:
             blockers=run.blocker_count,
         )
         if run.status == JobStatus.SUCCEEDED and run.blocker_count:
+            from .incidents import open_incident
+
             open_incident(page, run)
         schedule_check(page, when=timezone.now() + cadence_for(page))
     check.refresh_from_db()
     return check
 
 
-def open_incident(page, run) -> Incident | None:
-    if Incident.objects.filter(
-        page=page, state__in=[IncidentState.OPEN, IncidentState.ACKNOWLEDGED]
-    ).exists():
-        return None
-    checks = ", ".join(
-        sorted(set(run.findings.filter(severity="blocker").values_list("check_id", flat=True)))
-    )
-    incident = Incident.objects.create(
-        page=page,
-        screening_run=run,
-        severity="blocker",
-        summary=f"Monitoring found {run.blocker_count} blocking issue(s) on the live page: {checks}.",
-    )
-    audit.record(
-        page, "ecm_ops.incident.opened", None, incident=incident.pk, summary=incident.summary
-    )
-    return incident
+def on_published(page, user=None) -> None:
+    """A page was published: resolve incidents that unpublished it, schedule its re-check."""
+    from .incidents import page_republished
+
+    page_republished(page, user=user)
+    schedule_check(page)

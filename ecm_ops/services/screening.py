@@ -1,25 +1,49 @@
-"""Screening: create a run row (then a job), and process it against the canonical text."""
+"""Screening: create a run row (then a job), and process it against the canonical text.
+
+Saves are debounced (Wagtail autosaves every few seconds): a page has at most one queued save
+screening; further saves only move it to the newest revision, and a save within
+``ECM_OPS["SCREEN_DEBOUNCE_SECONDS"]`` of the previous run is scheduled for the end of that
+window. A save run always screens the page's newest revision when it starts, so the last
+save is screened even though not every save is.
+
+The submit gate lives here too: :func:`gate_for` says whether the page's latest screened
+revision has blockers, and :func:`override` lets someone with authority accept them (audited).
+"""
 
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from django.db import transaction
+from django.utils import timezone
 
+from .. import conf
 from ..content_checks.canonical import canonical_text
 from ..content_checks.registry import CheckContext, run_checks
 from ..content_checks.scoring import count, score
 from ..governance.classification import policy_for
 from ..jobs import claims, outbox
-from ..models import Finding, ScreeningRun
-from ..states import JobStatus, Severity
-from . import audit
+from ..models import (
+    Finding,
+    ReviewTierGroupObjectPermission,
+    ReviewTierUserObjectPermission,
+    ScreeningOverride,
+    ScreeningRun,
+)
+from ..states import JobStatus, ScreeningTrigger, Severity
+from . import PermissionDenied, ServiceError, audit
 
 logger = logging.getLogger("ecm_ops.screening")
 
+FINISHED = (JobStatus.SUCCEEDED, JobStatus.FAILED)
+
 
 def request_screening(page, *, trigger: str, revision=None, user=None) -> ScreeningRun:
-    """Create a queued run for ``revision`` (or the live page) and enqueue it after commit."""
+    """Create a queued run for ``revision`` (or the live page) and enqueue it after commit.
+    Save triggers are debounced (see the module docstring)."""
+    if trigger == ScreeningTrigger.SAVE:
+        return _request_save_screening(page, revision, user)
     run = ScreeningRun.objects.create(
         page=page, revision=revision, trigger=trigger, requested_by=user
     )
@@ -27,7 +51,37 @@ def request_screening(page, *, trigger: str, revision=None, user=None) -> Screen
     return run
 
 
-def screen_object(page_obj, page=None, brief=None):
+@transaction.atomic
+def _request_save_screening(page, revision, user) -> ScreeningRun:
+    save_runs = ScreeningRun.objects.filter(page=page, trigger=ScreeningTrigger.SAVE)
+    queued = save_runs.select_for_update().filter(status=JobStatus.QUEUED).first()
+    if queued is not None:
+        # Coalesce: the queued run will screen the newest revision when it starts.
+        ScreeningRun.objects.filter(pk=queued.pk).update(revision=revision, requested_by=user)
+        queued.revision = revision
+        return queued
+    window = timedelta(seconds=conf.get("SCREEN_DEBOUNCE_SECONDS"))
+    previous = save_runs.order_by("-created_at").first()
+    now = timezone.now()
+    not_before = None
+    if previous is not None and (previous.is_open or previous.created_at > now - window):
+        not_before = max(previous.created_at + window, now)
+    run = ScreeningRun.objects.create(
+        page=page,
+        revision=revision,
+        trigger=ScreeningTrigger.SAVE,
+        requested_by=user,
+        not_before=not_before,
+    )
+    if not_before is not None and outbox.backend() != "inline":
+        outbox.schedule_on_commit(run, not_before)
+    else:
+        # Inline mode has no scheduler: run after commit (the debounce still coalesces).
+        outbox.enqueue_on_commit(run)
+    return run
+
+
+def screen_object(page_obj, page=None, brief=None, extra=None):
     """Run the checks on a page object now; returns (canonical text, findings)."""
     doc = canonical_text(page_obj)
     context = CheckContext(
@@ -35,8 +89,26 @@ def screen_object(page_obj, page=None, brief=None):
         page_type=f"{page_obj._meta.app_label}.{page_obj._meta.model_name}",
         policy=policy_for(page) if page is not None and page.pk else None,
         brief=brief or {},
+        extra=extra or {},
     )
     return doc, run_checks(doc, context)
+
+
+def finding_rows(run, findings) -> list[Finding]:
+    return [
+        Finding(
+            run=run,
+            check_id=f.check_id,
+            severity=f.severity,
+            field=f.field,
+            start=f.start,
+            end=f.end,
+            excerpt=f.excerpt,
+            message=f.message,
+            suggestion=f.suggestion,
+        )
+        for f in findings
+    ]
 
 
 def process_screening_run(pk: int) -> ScreeningRun | None:
@@ -47,23 +119,22 @@ def process_screening_run(pk: int) -> ScreeningRun | None:
         return None
     try:
         page = run.page.specific
+        if run.trigger == ScreeningTrigger.SAVE:
+            # Debounced: screen the newest revision, whichever save queued this run.
+            newest = page.get_latest_revision()
+            if newest is not None and newest.pk != run.revision_id:
+                ScreeningRun.objects.filter(pk=run.pk).update(revision=newest)
+                run.revision = newest
         page_obj = run.revision.as_object() if run.revision_id else page
         doc, findings = screen_object(page_obj, page=page)
-        with transaction.atomic():
-            Finding.objects.bulk_create(
-                Finding(
-                    run=run,
-                    check_id=f.check_id,
-                    severity=f.severity,
-                    field=f.field,
-                    start=f.start,
-                    end=f.end,
-                    excerpt=f.excerpt,
-                    message=f.message,
-                    suggestion=f.suggestion,
-                )
-                for f in findings
+        if run.trigger == ScreeningTrigger.MONITOR:
+            from ..monitoring.health import health_findings
+
+            findings = sorted(
+                findings + health_findings(page, doc), key=lambda f: (f.start, f.check_id)
             )
+        with transaction.atomic():
+            Finding.objects.bulk_create(finding_rows(run, findings))
             claims.finish(
                 run,
                 JobStatus.SUCCEEDED,
@@ -94,3 +165,133 @@ def process_screening_run(pk: int) -> ScreeningRun | None:
 
     screening_finished(run)
     return run
+
+
+# --- what the editor sees -------------------------------------------------------------
+
+
+def latest_run(page_id: int) -> ScreeningRun | None:
+    """The newest screening of a revision of this page (any state)."""
+    return (
+        ScreeningRun.objects.filter(page_id=page_id, revision__isnull=False)
+        .order_by("-created_at", "-pk")
+        .first()
+    )
+
+
+def latest_finished_run(page_id: int) -> ScreeningRun | None:
+    return (
+        ScreeningRun.objects.filter(page_id=page_id, revision__isnull=False, status__in=FINISHED)
+        .order_by("-finished_at", "-pk")
+        .first()
+    )
+
+
+# --- the submit gate --------------------------------------------------------------------
+
+
+def fingerprints(run: ScreeningRun) -> list[str]:
+    """What identifies each blocker across revisions: check, field and the offending text."""
+    return sorted(
+        {
+            f"{check}|{field}|{excerpt}"
+            for check, field, excerpt in run.findings.filter(severity=Severity.BLOCKER).values_list(
+                "check_id", "field", "excerpt"
+            )
+        }
+    )
+
+
+def has_override(run: ScreeningRun) -> bool:
+    """True when every blocker of ``run`` was accepted by an override on this page."""
+    blockers = set(fingerprints(run))
+    if not blockers:
+        return True
+    accepted: set[str] = set()
+    for prints in ScreeningOverride.objects.filter(page_id=run.page_id).values_list(
+        "fingerprints", flat=True
+    ):
+        accepted.update(prints)
+    return blockers <= accepted
+
+
+def gate_for(page) -> dict:
+    """Whether submitting ``page`` for review is blocked now, and why (for panel and gate)."""
+    run = latest_finished_run(page.pk)
+    if run is None or not run.blocker_count:
+        return {"blocked": False, "run": run, "overridden": False, "message": ""}
+    if has_override(run):
+        return {
+            "blocked": False,
+            "run": run,
+            "overridden": True,
+            "message": "The blockers of the latest pre-screen were overridden by someone "
+            "with authority; submission is allowed.",
+        }
+    checks = ", ".join(
+        sorted(
+            set(run.findings.filter(severity=Severity.BLOCKER).values_list("check_id", flat=True))
+        )
+    )
+    return {
+        "blocked": True,
+        "run": run,
+        "overridden": False,
+        "message": f"Submission for review is blocked: the latest pre-screen found "
+        f"{run.blocker_count} blocking issue(s) ({checks}). Fix them and save, or ask a "
+        "reviewer with authority for this section to override them with a reason.",
+    }
+
+
+def has_section_authority(user, page) -> bool:
+    """A superuser, or a user holding ``approve_tier`` on any tier of the page's policy."""
+    if not (user and user.is_authenticated and user.is_active):
+        return False
+    if user.is_superuser:
+        return True
+    policy = policy_for(page)
+    if policy is None:
+        return False
+    return (
+        ReviewTierUserObjectPermission.objects.filter(
+            user=user, content_object__policy=policy, permission__codename="approve_tier"
+        ).exists()
+        or ReviewTierGroupObjectPermission.objects.filter(
+            group__user=user, content_object__policy=policy, permission__codename="approve_tier"
+        ).exists()
+    )
+
+
+@transaction.atomic
+def override(run_pk: int, user, reason: str) -> ScreeningOverride:
+    """Accept the blockers of a finished run so the page may be submitted.
+
+    Raises:
+        PermissionDenied: the user holds no approval authority for the page's section.
+        ServiceError: no reason given, or the run has no blockers / has not finished.
+    """
+    run = ScreeningRun.objects.select_for_update().select_related("page").get(pk=run_pk)
+    page = run.page.specific
+    if not has_section_authority(user, page):
+        raise PermissionDenied(
+            "Only a reviewer with approval authority for this section may override blockers."
+        )
+    reason = (reason or "").strip()
+    if not reason:
+        raise ServiceError("Give a reason for the override; it is kept in the audit log.")
+    if run.status != JobStatus.SUCCEEDED or not run.blocker_count:
+        raise ServiceError("This pre-screen has no blockers to override.")
+    prints = fingerprints(run)
+    row = ScreeningOverride.objects.create(
+        run=run, page=page, user=user, reason=reason, fingerprints=prints
+    )
+    audit.record(
+        page,
+        "ecm_ops.screening.overridden",
+        user,
+        run=run.pk,
+        override=row.pk,
+        reason=reason,
+        blockers=prints,
+    )
+    return row

@@ -1,0 +1,206 @@
+"""Findings in the editor: a JSON status endpoint the editor panel polls, the blocker override
+form, the submit gate hook body and the listing score badge.
+
+The panel is injected into every page editor by ``insert_editor_js`` (no page model needs a
+new panel): ``findings_panel.js`` fetches :func:`page_findings` and shows its ``html``; it polls
+again while a screening is queued or running, and after each save or autosave response, so the
+findings refresh without a reload. Views are thin; the rules are in
+:mod:`ecm_ops.services.screening`.
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.db.models import OuterRef, Subquery
+from django.http import HttpResponseForbidden, JsonResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.template.loader import render_to_string
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from wagtail.admin import messages
+from wagtail.admin.widgets.button import Button
+from wagtail.models import Page
+
+from ..models import ScreeningRun
+from ..services import ServiceError
+from ..services import screening as screening_service
+from ..states import JobStatus, Severity
+
+SEVERITY_ORDER = {Severity.BLOCKER: 0, Severity.WARNING: 1, Severity.INFO: 2}
+
+
+def _editable_page(request, page_id: int):
+    page = get_object_or_404(Page, pk=page_id).specific
+    if not page.permissions_for_user(request.user).can_edit():
+        return page, False
+    return page, True
+
+
+def findings_state(page, user) -> dict:
+    """Everything the panel shows, as data (the JSON endpoint and the template share it)."""
+    run = screening_service.latest_run(page.pk)
+    finished = screening_service.latest_finished_run(page.pk)
+    gate = screening_service.gate_for(page)
+    shown = finished
+    findings = []
+    if shown is not None:
+        findings = sorted(
+            shown.findings.all(), key=lambda f: (SEVERITY_ORDER.get(f.severity, 3), f.start)
+        )
+    return {
+        "page": page.pk,
+        "latest_revision": page.latest_revision_id,
+        "pending": bool(run and run.is_open),
+        "run": _run_data(shown),
+        "latest_run": _run_data(run),
+        "screened_latest_revision": bool(
+            shown and shown.revision_id == page.latest_revision_id and not (run and run.is_open)
+        ),
+        "gate": {
+            "blocked": gate["blocked"],
+            "overridden": gate["overridden"],
+            "message": gate["message"],
+            "can_override": gate["blocked"] and screening_service.has_section_authority(user, page),
+            "override_url": reverse("ecm_ops:screening_override", args=[shown.pk])
+            if gate["blocked"]
+            else "",
+        },
+        "findings": [
+            {
+                "check": f.check_id,
+                "severity": f.severity,
+                "field": f.field,
+                "start": f.start,
+                "end": f.end,
+                "excerpt": f.excerpt,
+                "message": f.message,
+                "suggestion": f.suggestion,
+            }
+            for f in findings
+        ],
+    }
+
+
+def _run_data(run: ScreeningRun | None) -> dict | None:
+    if run is None:
+        return None
+    return {
+        "id": run.pk,
+        "status": run.status,
+        "done": run.status in (JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELLED),
+        "trigger": run.trigger,
+        "revision": run.revision_id,
+        "score": run.score,
+        "blockers": run.blocker_count,
+        "warnings": run.warning_count,
+        "error": run.error,
+        "finished_at": run.finished_at.isoformat() if run.finished_at else None,
+    }
+
+
+def page_findings(request, page_id: int):
+    """GET: the latest screening of the page's revisions (JSON, with the panel's HTML)."""
+    page, allowed = _editable_page(request, page_id)
+    if not allowed:
+        return JsonResponse({"error": "You may not edit this page."}, status=403)
+    state = findings_state(page, request.user)
+    state["html"] = render_to_string(
+        "ecm_ops/findings/panel.html", {"state": state, "page": page}, request=request
+    )
+    return JsonResponse(state)
+
+
+class OverrideForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Why may this page be submitted despite its blockers?"),
+        widget=forms.Textarea(attrs={"rows": 4}),
+        max_length=2000,
+    )
+
+
+def screening_override(request, run_id: int):
+    """GET: the override form; POST: accept the run's blockers with a reason (audited)."""
+    run = get_object_or_404(ScreeningRun.objects.select_related("page"), pk=run_id)
+    page = run.page.specific
+    if not screening_service.has_section_authority(request.user, page):
+        return HttpResponseForbidden(
+            "Only a reviewer with approval authority for this section may override blockers."
+        )
+    form = OverrideForm(request.POST or None)
+    error = ""
+    if request.method == "POST" and form.is_valid():
+        try:
+            screening_service.override(run.pk, request.user, form.cleaned_data["reason"])
+        except ServiceError as exc:
+            error = str(exc)
+            status = exc.status
+        else:
+            messages.success(request, _("Blockers overridden; the page may be submitted."))
+            return redirect("wagtailadmin_pages:edit", page.pk)
+    else:
+        status = 400 if request.method == "POST" else 200
+    findings = run.findings.filter(severity=Severity.BLOCKER)
+    return TemplateResponse(
+        request,
+        "ecm_ops/findings/override.html",
+        {"run": run, "page": page, "form": form, "error": error, "findings": findings},
+        status=status,
+    )
+
+
+# --- hook bodies ------------------------------------------------------------------------
+
+
+def before_edit_page(request, page):
+    """The submit gate: a submit of a page whose latest screened revision has blockers (and no
+    override) is turned into a plain save (nothing typed is lost) with an error saying why."""
+    if request.method != "POST" or not request.POST.get("action-submit"):
+        return None
+    gate = screening_service.gate_for(page)
+    if not gate["blocked"]:
+        return None
+    post = request.POST.copy()
+    post.pop("action-submit", None)
+    request.POST = post
+    messages.error(
+        request,
+        _("Not submitted. %(reason)s Your changes were saved as a draft.")
+        % {"reason": gate["message"]},
+    )
+    return None
+
+
+def annotate_scores(queryset):
+    """``construct_explorer_page_queryset``: the latest finished score in the same query."""
+    latest = ScreeningRun.objects.filter(
+        page_id=OuterRef("pk"), status=JobStatus.SUCCEEDED, revision__isnull=False
+    ).order_by("-finished_at", "-pk")
+    return queryset.annotate(
+        ecm_score=Subquery(latest.values("score")[:1]),
+        ecm_blockers=Subquery(latest.values("blocker_count")[:1]),
+    )
+
+
+def score_badge(page):
+    """``register_page_listing_buttons``: a score badge (no query: the listing annotated it)."""
+    score = getattr(page, "ecm_score", None)
+    if score is None:
+        return []
+    blockers = getattr(page, "ecm_blockers", 0) or 0
+    label = _("Score %(score)s") % {"score": f"{score:g}"}
+    if blockers:
+        label = _("%(label)s · %(n)s blocker(s)") % {"label": label, "n": blockers}
+    return [
+        Button(
+            label,
+            reverse("ecm_ops:page_monitoring", args=[page.pk]),
+            classname="w-status w-status--label"
+            + (" ecm-score--blocked" if blockers else " ecm-score--ok"),
+            attrs={
+                "data-ecm-score": f"{score:g}",
+                "title": _("Pre-screen score (lower is better)"),
+            },
+            priority=1,
+        )
+    ]

@@ -1,0 +1,173 @@
+"""Incidents: opened by monitoring on a new blocker, handled by people with section authority.
+
+Life cycle (django-fsm on :class:`~ecm_ops.models.Incident`)::
+
+    open ──> acknowledged ──> resolved
+      │            │              ^
+      └────────────┴─> unpublished ┘  (republishing the page resolves it)
+
+Every transition goes through this module: permission first (page editors holding approval
+authority for the section, or superusers; others get :class:`PermissionDenied`), the
+transition under ``select_for_update``, an audit entry, then mail after commit.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.core.mail import send_mail
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+from wagtail.actions.unpublish_page import UnpublishPageAction
+
+from ..governance.classification import policy_for
+from ..models import Incident
+from ..services import Conflict, PermissionDenied, audit
+from ..services.screening import has_section_authority
+from ..states import IncidentState, Severity
+
+logger = logging.getLogger("ecm_ops.monitoring")
+ACTIVE = (IncidentState.OPEN, IncidentState.ACKNOWLEDGED, IncidentState.UNPUBLISHED)
+
+
+def can_handle(user, incident: Incident) -> bool:
+    page = incident.page.specific
+    return has_section_authority(user, page) and page.permissions_for_user(user).can_edit()
+
+
+def recipients(page) -> list[str]:
+    """The page owner and everyone with approval authority on the section's tiers."""
+    from ..governance.authority import users_with_authority
+
+    emails = set()
+    if page.owner_id and page.owner.email:
+        emails.add(page.owner.email)
+    policy = policy_for(page)
+    if policy is not None:
+        for tier in policy.tiers.all():
+            emails.update(
+                e for e in users_with_authority(tier).values_list("email", flat=True) if e
+            )
+    return sorted(emails)
+
+
+def _notify(incident_pk: int, subject: str) -> None:
+    incident = Incident.objects.select_related("page").get(pk=incident_pk)
+    page = incident.page.specific
+    to = recipients(page)
+    if not to:
+        logger.warning("Incident %s: nobody to notify (no owner e-mail, no authority)", incident.pk)
+        return
+    from django.conf import settings
+
+    base = getattr(settings, "WAGTAILADMIN_BASE_URL", "")
+    url = base + reverse("ecm_ops:incident_detail", args=[incident.pk])
+    body = (
+        f"{incident.summary}\n\nPage: {page.title} ({page.url or 'not live'})\n"
+        f"State: {incident.get_state_display()}\n\nHandle the incident here: {url}\n"
+    )
+    send_mail(subject, body, None, to, fail_silently=False)
+
+
+@transaction.atomic
+def open_incident(page, run) -> Incident | None:
+    """Open one incident for a live page whose monitoring run found blockers (none while an
+    incident on the page is still open), unpublish if the section's policy says so, notify."""
+    if Incident.objects.select_for_update().filter(page=page, state__in=ACTIVE).exists():
+        return None
+    checks = ", ".join(
+        sorted(
+            set(run.findings.filter(severity=Severity.BLOCKER).values_list("check_id", flat=True))
+        )
+    )
+    incident = Incident.objects.create(
+        page=page,
+        screening_run=run,
+        severity=Severity.BLOCKER,
+        summary=f"Monitoring found {run.blocker_count} blocking issue(s) on the live page "
+        f"“{page.title}”: {checks}.",
+    )
+    audit.record(
+        page, "ecm_ops.incident.opened", None, incident=incident.pk, summary=incident.summary
+    )
+    policy = policy_for(page)
+    subject = f"[ecm_ops] Incident on “{page.title}”"
+    if policy is not None and policy.unpublish_on_blocker and page.live:
+        reason = (
+            f"Unpublished automatically: the policy “{policy.name}” unpublishes live pages with "
+            f"a blocker (incident #{incident.pk}). Republish the page once it is fixed."
+        )
+        UnpublishPageAction(page, user=None, log_action=True).execute(skip_permission_checks=True)
+        incident.mark_unpublished(user=None, note=reason)
+        incident.save()
+        audit.record(
+            page, "ecm_ops.incident.unpublished", None, incident=incident.pk, reason=reason
+        )
+        subject += " – the page was unpublished"
+    transaction.on_commit(lambda: _notify(incident.pk, subject))
+    return incident
+
+
+def _locked(pk: int) -> Incident:
+    return Incident.objects.select_for_update().select_related("page").get(pk=pk)
+
+
+@transaction.atomic
+def acknowledge(pk: int, user) -> Incident:
+    """Raises PermissionDenied (no authority for the section) or Conflict (not open)."""
+    incident = _locked(pk)
+    if not can_handle(user, incident):
+        raise PermissionDenied(
+            "Only editors with approval authority for this section can handle its incidents."
+        )
+    if incident.state != IncidentState.OPEN:
+        raise Conflict(f"This incident is {incident.get_state_display().lower()} already.")
+    incident.acknowledge(user=user)
+    incident.save()
+    audit.record(incident.page.specific, "ecm_ops.incident.acknowledged", user, incident=pk)
+    return incident
+
+
+@transaction.atomic
+def resolve(pk: int, user, note: str = "") -> Incident:
+    incident = _locked(pk)
+    if not can_handle(user, incident):
+        raise PermissionDenied(
+            "Only editors with approval authority for this section can handle its incidents."
+        )
+    if incident.state not in (IncidentState.OPEN, IncidentState.ACKNOWLEDGED):
+        raise Conflict(
+            f"This incident is {incident.get_state_display().lower()}; "
+            + (
+                "republish the fixed page to resolve it."
+                if incident.state == IncidentState.UNPUBLISHED
+                else "it cannot be resolved again."
+            )
+        )
+    incident.resolve(user=user, note=note.strip() or "Resolved.")
+    incident.save()
+    audit.record(incident.page.specific, "ecm_ops.incident.resolved", user, incident=pk, note=note)
+    return incident
+
+
+@transaction.atomic
+def page_republished(page, user=None) -> list[int]:
+    """Publishing a page whose incident unpublished it resolves that incident (linked in the
+    note and the audit log): republication is the reversal of the automatic unpublish."""
+    resolved = []
+    for incident in Incident.objects.select_for_update().filter(
+        page_id=page.pk, state=IncidentState.UNPUBLISHED
+    ):
+        revision = page.live_revision_id
+        incident.resolve(
+            user=user,
+            note=f"{incident.note}\nResolved by republishing (revision {revision}) on "
+            f"{timezone.now():%Y-%m-%d %H:%M} UTC.".strip(),
+        )
+        incident.save()
+        audit.record(
+            page, "ecm_ops.incident.resolved", user, incident=incident.pk, revision=revision
+        )
+        resolved.append(incident.pk)
+    return resolved
