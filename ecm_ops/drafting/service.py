@@ -15,7 +15,7 @@ from ..models import DraftRequest, PromptTemplate
 from ..providers import ProviderError, get_provider
 from ..services import PermissionDenied, ServiceError, audit
 from ..states import JobStatus, TemplateStatus
-from . import provenance
+from . import budgets, provenance
 from .brief import BriefError, build_request, clean_brief
 from .fields import apply_fields
 
@@ -39,10 +39,12 @@ def request_draft(page, template_slug: str, brief: dict, user) -> DraftRequest:
     Raises:
         PermissionDenied: the user cannot edit the page.
         ServiceError: unknown or inactive template, or an unusable brief (message says which).
+        budgets.BudgetExceeded: the user's daily or the site's monthly token budget is used up.
     """
     page = page.specific
     if not page.permissions_for_user(user).can_edit():
         raise PermissionDenied("You do not have permission to edit this page.")
+    budgets.check(user)
     template = PromptTemplate.objects.filter(slug=template_slug).first()
     if template is None:
         raise ServiceError(f"There is no prompt template called “{template_slug}”.", status=404)
@@ -80,6 +82,8 @@ def cost_of(model: str, usage) -> Decimal:
     prices = conf.get("PRICES")
     key = next((k for k in sorted(prices, key=len, reverse=True) if model.startswith(k)), None)
     if key is None:
+        if model:
+            logger.warning("No price for model %r in ECM_OPS['PRICES']; cost recorded as 0", model)
         return Decimal(0)
     p = prices[key]
     total = (
@@ -108,7 +112,15 @@ def process_draft_request(pk: int) -> DraftRequest | None:
         )
     except ProviderError as exc:
         logger.warning("Draft %s failed: %s", pk, exc)
-        return _fail(draft, page, exc.user_message, provider.name, model)
+        return _fail(
+            draft,
+            page,
+            exc.user_message,
+            provider.name,
+            model,
+            latency_ms=int((time.monotonic() - started) * 1000),
+            **_usage_fields(model, exc.usage),
+        )
     except Exception:
         logger.exception("Draft %s crashed in the provider", pk)
         return _fail(
@@ -122,6 +134,11 @@ def process_draft_request(pk: int) -> DraftRequest | None:
     latency = int((time.monotonic() - started) * 1000)
     try:
         with transaction.atomic():
+            # A cancel while the provider ran wins: no revision is written after it.
+            if not _still_running(draft.pk):
+                logger.info("Draft %s was cancelled while generating; result discarded", pk)
+                draft.refresh_from_db()
+                return draft
             latest = page.get_latest_revision_as_object()
             written = apply_fields(latest, mapping, result.fields)
             revision = latest.save_revision(user=draft.requester, log_action=True)
@@ -166,8 +183,29 @@ def process_draft_request(pk: int) -> DraftRequest | None:
     return draft
 
 
-def _fail(draft, page, message: str, provider: str, model: str) -> DraftRequest:
-    claims.finish(draft, JobStatus.FAILED, error=message, provider=provider, model_name=model)
+def _still_running(pk: int) -> bool:
+    """Lock the row (PostgreSQL) and say whether it is still ours to finish."""
+    rows = DraftRequest.objects.select_for_update().filter(pk=pk, status=JobStatus.RUNNING)
+    return bool(list(rows.values_list("pk", flat=True)))
+
+
+def _usage_fields(model: str, usage) -> dict:
+    """Token and cost fields for a failed call that still consumed tokens."""
+    if usage is None:
+        return {}
+    return {
+        "input_tokens": usage.input_tokens,
+        "output_tokens": usage.output_tokens,
+        "cache_read_tokens": usage.cache_read_tokens,
+        "cache_write_tokens": usage.cache_write_tokens,
+        "cost": cost_of(model, usage),
+    }
+
+
+def _fail(draft, page, message: str, provider: str, model: str, **fields) -> DraftRequest:
+    claims.finish(
+        draft, JobStatus.FAILED, error=message, provider=provider, model_name=model, **fields
+    )
     audit.record(page, "ecm_ops.draft.failed", draft.requester, draft=draft.pk, error=message)
     draft.refresh_from_db()
     return draft
