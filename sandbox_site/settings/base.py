@@ -122,6 +122,7 @@ WAGTAIL_SITE_NAME = "ecm_ops sandbox"
 WAGTAILADMIN_BASE_URL = "http://127.0.0.1:8000"
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
 WAGTAILEMBEDS_FINDERS = []  # no network
+WAGTAIL_GRAVATAR_PROVIDER_URL = None  # no network: initials avatars, no broken images
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 GUARDIAN_RAISE_403 = True
 
