@@ -9,8 +9,7 @@ DJANGO_SPEC ?=
 .PHONY: demo test bench lint format install install-dev worker cron clean
 
 $(VENV)/.installed: pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
+	test -x $(PY) || { $(PYTHON) -m venv $(VENV) && $(PY) -m pip install --quiet --upgrade pip; }
 	$(PY) -m pip install --quiet -e .
 	touch $@
 
@@ -22,17 +21,23 @@ install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
 ## make demo: install, migrate, seed demo data and serve http://127.0.0.1:$(PORT)
+## With REDIS_URL set it also runs an RQ worker (with the scheduler) and the ecm_ops cron
+## (the reaper), stopped again when the server stops.
 demo: $(VENV)/.installed-dev
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py ecm_ops_demo
 	@if [ -n "$$REDIS_URL" ]; then \
-		echo "REDIS_URL is set: starting an RQ worker with the scheduler and the ecm_ops cron."; \
-		$(PY) manage.py rqworker default --with-scheduler & \
-		$(PY) manage.py rqcron ecm_ops.cron & \
+		echo "REDIS_URL is set: starting an RQ worker (with the scheduler) and the ecm_ops cron (reaper)."; \
+		$(PY) manage.py rqworker default --with-scheduler & worker=$$!; \
+		$(PY) manage.py rqcron ecm_ops.cron & cron=$$!; \
+		trap 'kill $$worker $$cron 2>/dev/null' EXIT INT TERM; \
 	else \
 		echo "REDIS_URL is not set: background jobs run INLINE in the web process (demo mode)."; \
 	fi; \
-	echo "Serving the sandbox at http://127.0.0.1:$(PORT)/admin/"; \
+	if [ -z "$$ANTHROPIC_API_KEY" ]; then \
+		echo "ANTHROPIC_API_KEY is not set: drafts come from the offline demo provider."; \
+	fi; \
+	echo "Serving the sandbox at http://127.0.0.1:$(PORT)/admin/ (logins above)"; \
 	$(PY) manage.py runserver 127.0.0.1:$(PORT)
 
 ## make test: install what tests need and run the whole suite
