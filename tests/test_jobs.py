@@ -249,3 +249,16 @@ def test_a_job_lost_by_redis_is_recovered_by_the_reaper_and_run_by_a_worker(
     assert draft.status == "succeeded", draft.error
     assert draft.attempts == 1
     assert draft.revision_id == NewsArticle.objects.get(pk=page.pk).latest_revision_id
+
+
+def test_the_reap_command_recovers_stuck_rows(page, editor):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    stuck = make_draft(page, editor, enqueued_at=ago(3600))
+    out = StringIO()
+    call_command("ecm_ops_reap", stdout=out)
+    stuck.refresh_from_db()
+    assert stuck.status == "succeeded", stuck.error
+    assert "Reaper pass done (job backend: inline)" in out.getvalue()
