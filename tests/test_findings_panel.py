@@ -1,0 +1,95 @@
+"""Findings in the editor (the JSON endpoint the panel polls, its HTML, the editor script) and
+the score badge in Wagtail's page listing (one query for the whole listing)."""
+
+from __future__ import annotations
+
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from ecm_ops.services import screening as screening_service
+from ecm_ops.services.page_events import page_saved
+
+from .helpers import edit_url
+from .test_screening_service import BLOCKER_BODY, make_article, screened, stable_checks
+
+__all__ = ["stable_checks"]
+
+PII_BODY = "<p>Write to jane.doe@gmail.com for tickets.</p>"
+
+
+def findings_url(page):
+    return reverse("ecm_ops:page_findings", args=[page.pk])
+
+
+def test_endpoint_lists_findings_with_field_excerpt_severity_suggestion_and_score(demo, client):
+    editor = demo["users"]["editor"]
+    page = make_article(demo["news"], "pii-story", user=editor)
+    run = screened(page, PII_BODY, editor)
+    client.force_login(editor)
+    data = client.get(findings_url(page)).json()
+    assert data["run"]["id"] == run.pk and data["run"]["done"] is True
+    assert data["run"]["score"] == run.score > 0
+    assert data["pending"] is False and data["screened_latest_revision"] is True
+    email = next(f for f in data["findings"] if f["check"] == "pii.email")
+    assert email["severity"] == "blocker"
+    assert email["field"] == "body"
+    assert email["excerpt"] == "jane.doe@gmail.com"
+    assert email["suggestion"]
+    assert "jane.doe@gmail.com" in data["html"] and "Score" in data["html"]
+
+
+def test_endpoint_reports_pending_after_a_save_until_the_run_is_done(demo, client):
+    editor = demo["users"]["editor"]
+    page = make_article(demo["news"], "pending-story", user=editor)
+    client.force_login(editor)
+    page_saved(page, editor)  # what the after_edit_page hook does
+    data = client.get(findings_url(page)).json()
+    assert data["pending"] is True and data["latest_run"]["status"] == "queued"
+    assert data["run"] is None and "not been pre-screened" in data["html"]
+    screening_service.process_screening_run(data["latest_run"]["id"])
+    data = client.get(findings_url(page)).json()
+    assert data["pending"] is False and data["run"]["done"] is True
+    assert data["findings"] == []
+    assert "No findings" in data["html"]
+
+
+def test_endpoint_refuses_users_who_cannot_edit_the_page(demo, client):
+    page = make_article(demo["news"], "private-story")
+    client.force_login(demo["users"]["legal"])  # may edit Health only
+    response = client.get(findings_url(page))
+    assert response.status_code == 403
+    assert "error" in response.json()
+
+
+def test_editor_loads_the_findings_script(demo, client):
+    editor = demo["users"]["editor"]
+    page = make_article(demo["news"], "script-story", user=editor)
+    client.force_login(editor)
+    html = client.get(edit_url(page)).content.decode()
+    assert "ecm_ops/js/findings_panel.js" in html
+    assert reverse("ecm_ops:page_findings", args=[0]) in html
+
+
+def _listing(client, parent):
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(reverse("wagtailadmin_explore", args=[parent.pk]))
+    assert response.status_code == 200
+    return response.content.decode(), len(ctx)
+
+
+def test_listing_shows_score_badges_without_n_plus_one(demo, client):
+    editor = demo["users"]["editor"]
+    section = make_article(demo["news"], "listing-section", user=editor)
+    first = make_article(section, "first-child", user=editor)
+    screened(first, BLOCKER_BODY, editor)
+    client.force_login(demo["users"]["admin"])
+    _listing(client, section)  # warm caches (session, content types, site root)
+    html, few = _listing(client, section)
+    assert 'data-ecm-score="' in html and "1 blocker" in html
+    for i in range(6):
+        child = make_article(section, f"more-child-{i}", user=editor)
+        screened(child, "<p>Plain text.</p>", editor)
+    html, many = _listing(client, section)
+    assert html.count('data-ecm-score="') == 7
+    assert many == few

@@ -1,0 +1,110 @@
+"""Incident transitions through the service and the admin screens: who may acknowledge and
+resolve (editors with authority for the section), who is refused (403, nothing changes), the
+FSM graph, and the listing / detail / page history screens in the "Content ops" menu."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+from django_fsm import TransitionNotAllowed
+from wagtail.models import PageLogEntry
+
+from ecm_ops.models import Incident
+from ecm_ops.monitoring import incidents as incident_service
+from ecm_ops.services import Conflict, PermissionDenied
+from ecm_ops.services import screening as screening_service
+
+from .test_screening_service import BLOCKER_BODY, make_article, stable_checks
+
+__all__ = ["stable_checks"]
+
+
+@pytest.fixture
+def incident(demo, django_capture_on_commit_callbacks):
+    editor = demo["users"]["editor"]
+    page = make_article(demo["news"], "incident-page", body=BLOCKER_BODY, user=editor, live=True)
+    run = screening_service.request_screening(page, trigger="monitor")
+    run = screening_service.process_screening_run(run.pk)
+    with django_capture_on_commit_callbacks(execute=True):
+        return incident_service.open_incident(page, run)
+
+
+def test_fsm_graph():
+    transitions = {
+        (t.source, t.target)
+        for name in ("acknowledge", "resolve", "mark_unpublished")
+        for t in getattr(Incident, name)._django_fsm.transitions.values()
+    }
+    assert transitions == {
+        ("open", "acknowledged"),
+        ("open", "resolved"),
+        ("acknowledged", "resolved"),
+        ("unpublished", "resolved"),
+        ("open", "unpublished"),
+        ("acknowledged", "unpublished"),
+    }
+    resolved = Incident(state="resolved")
+    with pytest.raises(TransitionNotAllowed):
+        resolved.acknowledge()
+
+
+def test_editor_without_authority_is_refused_and_nothing_changes(demo, client, incident):
+    editor = demo["users"]["editor"]  # may edit the page but holds no tier authority
+    with pytest.raises(PermissionDenied):
+        incident_service.acknowledge(incident.pk, editor)
+    client.force_login(editor)
+    url = reverse("ecm_ops:incident_detail", args=[incident.pk])
+    page = client.get(url)
+    assert page.status_code == 200 and b"Only editors with approval authority" in page.content
+    response = client.post(url, {"action": "resolve", "note": "meh"})
+    assert response.status_code == 403
+    assert b"Only editors with approval authority" in response.content
+    incident.refresh_from_db()
+    assert incident.state == "open" and incident.handled_by is None
+    client.force_login(demo["users"]["legal"])  # authority on Health, not News
+    assert client.post(url, {"action": "acknowledge"}).status_code == 403
+
+
+def test_authorised_editor_acknowledges_then_resolves(demo, client, incident):
+    senior = demo["users"]["senior"]
+    client.force_login(senior)
+    url = reverse("ecm_ops:incident_detail", args=[incident.pk])
+    assert client.post(url, {"action": "acknowledge"}).status_code == 302
+    incident.refresh_from_db()
+    assert incident.state == "acknowledged" and incident.handled_by == senior
+    again = client.post(url, {"action": "acknowledge"})
+    assert again.status_code == 409
+    response = client.post(url, {"action": "resolve", "note": "Text corrected."})
+    assert response.status_code == 302
+    incident.refresh_from_db()
+    assert incident.state == "resolved" and incident.note == "Text corrected."
+    actions = list(
+        PageLogEntry.objects.filter(page=incident.page, user=senior).values_list("action", flat=True)
+    )
+    assert "ecm_ops.incident.acknowledged" in actions and "ecm_ops.incident.resolved" in actions
+    with pytest.raises(Conflict):
+        incident_service.resolve(incident.pk, senior)
+
+
+def test_bad_action_is_a_400(demo, client, incident):
+    client.force_login(demo["users"]["senior"])
+    url = reverse("ecm_ops:incident_detail", args=[incident.pk])
+    assert client.post(url, {"action": "delete"}).status_code == 400
+    assert client.get(reverse("ecm_ops:incident_detail", args=[99999])).status_code == 404
+
+
+def test_listing_history_and_menu(demo, client, incident):
+    client.force_login(demo["users"]["senior"])
+    listing = client.get(reverse("ecm_ops:incidents"))
+    assert listing.status_code == 200
+    assert f'data-ecm-incident="{incident.pk}"'.encode() in listing.content
+    assert not client.get(reverse("ecm_ops:incidents") + "?state=resolved").context["incidents"]
+    history = client.get(reverse("ecm_ops:page_monitoring", args=[incident.page_id]))
+    assert history.status_code == 200
+    assert b"Post-publication monitoring" in history.content
+    assert f"#{incident.pk}".encode() in history.content
+    home = client.get(reverse("wagtailadmin_home"))
+    assert reverse("ecm_ops:incidents").encode() in home.content
+    client.force_login(demo["users"]["legal"])  # cannot edit News pages
+    denied = client.get(reverse("ecm_ops:page_monitoring", args=[incident.page_id]))
+    assert denied.status_code == 403
