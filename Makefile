@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 # Extra pip requirement applied after installing (CI uses it to test Django 6.1 on Python 3.12+).
 DJANGO_SPEC ?=
 
-.PHONY: demo test bench lint format install install-dev worker cron clean
+.PHONY: demo test bench lint format install install-dev worker cron clean settings-table
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || { $(PYTHON) -m venv $(VENV) && $(PY) -m pip install --quiet --upgrade pip; }
@@ -67,3 +67,7 @@ cron: $(VENV)/.installed
 
 clean:
 	rm -rf $(VENV) sandbox.sqlite3 .pytest_cache .ruff_cache
+
+## make settings-table: print the README's ECM_OPS settings table from ecm_ops/conf.py
+settings-table: $(VENV)/.installed
+	@$(PY) .ci/settings_table.py

@@ -84,3 +84,11 @@ def test_the_accessor_reads_at_call_time_not_import_time():
         assert outbox.backend() == "rq"
     with override_settings(ECM_OPS={"JOB_BACKEND": "inline"}):
         assert outbox.backend() == "inline"
+
+
+def test_the_readme_documents_every_setting():
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    missing = [key for key in conf.DEFAULTS if f"| `{key}` |" not in readme]
+    assert not missing, f"Run `make settings-table` and paste it into README.md: {missing}"
