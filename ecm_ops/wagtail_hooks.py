@@ -25,6 +25,10 @@ def register_viewsets():
 def register_menu():
     items = [
         MenuItem(_("Review queue"), reverse("ecm_ops:review_queue"), icon_name="tasks", order=100),
+        MenuItem(
+            _("Approval authority"), reverse("ecm_ops:authority"), icon_name="lock", order=120
+        ),
+        MenuItem(_("Audit trail"), reverse("ecm_ops:audit_export"), icon_name="history", order=130),
     ] + [
         MenuItem(vs.menu_label, reverse(vs.get_url_name("index")), icon_name=vs.icon, order=200 + i)
         for i, vs in enumerate(viewsets.ALL)
@@ -58,3 +62,10 @@ def after_edit_page(request, page):
 @hooks.register("after_create_page")
 def after_create_page(request, page):
     page_events.page_saved(page, request.user)
+
+
+@hooks.register("construct_homepage_panels")
+def overdue_reviews_panel(request, panels):
+    from .admin.escalation import OverdueReviewsPanel
+
+    panels.append(OverdueReviewsPanel())

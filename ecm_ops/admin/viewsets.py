@@ -3,7 +3,8 @@
 from wagtail.admin.panels import FieldPanel, InlinePanel
 from wagtail.admin.viewsets.model import ModelViewSet
 
-from ..models import PromptTemplate, RiskPolicy, StyleGuide
+from ..models import PromptTemplate, StyleGuide
+from .policies import risk_policies  # the risk policy editor (tiers and rules inline)
 
 
 class StyleGuideViewSet(ModelViewSet):
@@ -25,18 +26,8 @@ class PromptTemplateViewSet(ModelViewSet):
     add_to_admin_menu = False
 
 
-class RiskPolicyViewSet(ModelViewSet):
-    model = RiskPolicy
-    icon = "warning"
-    menu_label = "Risk policies"
-    form_fields = ["name", "section", "minimum_level", "unpublish_on_blocker", "max_send_backs"]
-    list_display = ["name", "section", "minimum_level"]
-    add_to_admin_menu = False
-
-
 style_guides = StyleGuideViewSet("ecm_ops_style_guides")
 prompt_templates = PromptTemplateViewSet("ecm_ops_prompt_templates")
-risk_policies = RiskPolicyViewSet("ecm_ops_risk_policies")
 ALL = [style_guides, prompt_templates, risk_policies]
 
 __all__ = ["ALL", "FieldPanel", "InlinePanel"]

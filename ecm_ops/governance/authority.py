@@ -4,7 +4,9 @@ minus everyone with a conflict of interest (four-eyes)."""
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model
+from django.db import transaction
 from django.db.models import Q, QuerySet
+from guardian.shortcuts import assign_perm, remove_perm
 
 from ..models import (
     DraftRequest,
@@ -102,3 +104,206 @@ def users_with_authority(tier) -> QuerySet:
         )
         .distinct()
     )
+
+
+# -- administering authority (grant / revoke / delegate) ------------------------------------
+
+MANAGE_AUTHORITY = "ecm_ops.manage_authority"
+VIEW_AUDIT = "ecm_ops.view_audit"
+
+
+def can_manage_authority(user) -> bool:
+    """Superusers and holders of the model permission ``ecm_ops.manage_authority``."""
+    return bool(
+        user
+        and user.is_authenticated
+        and user.is_active
+        and (user.is_superuser or user.has_perm(MANAGE_AUTHORITY))
+    )
+
+
+def has_authority_in_policy(user, policy) -> bool:
+    """``user`` may approve at some tier of ``policy`` (directly or through a group)."""
+    if not (user and user.is_authenticated and user.is_active):
+        return False
+    if user.is_superuser:
+        return True
+    return (
+        ReviewTierUserObjectPermission.objects.filter(
+            user=user, content_object__policy=policy, permission__codename=APPROVE_TIER
+        ).exists()
+        or ReviewTierGroupObjectPermission.objects.filter(
+            group__user=user, content_object__policy=policy, permission__codename=APPROVE_TIER
+        ).exists()
+    )
+
+
+def tier_holders(tiers) -> dict[int, dict[str, list]]:
+    """Who holds ``approve_tier`` on each tier: ``{tier_pk: {"users": [...], "groups": [...]}}``.
+
+    Two queries for any number of tiers (guardian's direct foreign-key tables)."""
+    pks = [t.pk for t in tiers]
+    holders: dict[int, dict[str, list]] = {pk: {"users": [], "groups": []} for pk in pks}
+    for row in (
+        ReviewTierUserObjectPermission.objects.filter(
+            content_object_id__in=pks, permission__codename=APPROVE_TIER
+        )
+        .select_related("user")
+        .order_by("user__username")
+    ):
+        holders[row.content_object_id]["users"].append(row.user)
+    for row in (
+        ReviewTierGroupObjectPermission.objects.filter(
+            content_object_id__in=pks, permission__codename=APPROVE_TIER
+        )
+        .select_related("group")
+        .order_by("group__name")
+    ):
+        holders[row.content_object_id]["groups"].append(row.group)
+    return holders
+
+
+def _check_manager(by) -> None:
+    from ..services import PermissionDenied
+
+    if not can_manage_authority(by):
+        raise PermissionDenied(
+            "Only site admins with the “Can grant and revoke approval authority” permission "
+            "may change who can approve."
+        )
+
+
+def _holder(user, group):
+    from ..services import ServiceError
+
+    if (user is None) == (group is None):
+        raise ServiceError("Choose either a user or a group (exactly one).")
+    return user if user is not None else group
+
+
+@transaction.atomic
+def grant_tier(tier, *, by, user=None, group=None) -> bool:
+    """Give ``user`` or ``group`` authority to approve at ``tier``. Audited on the tier.
+
+    Returns:
+        True when the permission was new, False when it was already held (nothing logged).
+
+    Raises:
+        PermissionDenied: ``by`` may not manage authority.
+        ServiceError: not exactly one of user/group, or an inactive user.
+    """
+    from ..services import ServiceError, audit
+
+    _check_manager(by)
+    holder = _holder(user, group)
+    if user is not None and not user.is_active:
+        raise ServiceError(f"{user.get_username()} is inactive and cannot approve.")
+    if _holds(tier, user, group):
+        return False
+    assign_perm(APPROVE_TIER, holder, tier)
+    audit.record(tier, "ecm_ops.authority.granted", by, **_describe(tier, user, group))
+    return True
+
+
+@transaction.atomic
+def revoke_tier(tier, *, by, user=None, group=None) -> bool:
+    """Take ``approve_tier`` on ``tier`` away from ``user`` or ``group``. Audited on the tier.
+
+    Returns:
+        True when something was revoked, False when it was not held.
+    """
+    from ..services import audit
+
+    _check_manager(by)
+    holder = _holder(user, group)
+    if not _holds(tier, user, group):
+        return False
+    remove_perm(APPROVE_TIER, holder, tier)
+    audit.record(tier, "ecm_ops.authority.revoked", by, **_describe(tier, user, group))
+    return True
+
+
+def _holds(tier, user, group) -> bool:
+    if user is not None:
+        return ReviewTierUserObjectPermission.objects.filter(
+            user=user, content_object=tier, permission__codename=APPROVE_TIER
+        ).exists()
+    return ReviewTierGroupObjectPermission.objects.filter(
+        group=group, content_object=tier, permission__codename=APPROVE_TIER
+    ).exists()
+
+
+def _describe(tier, user, group) -> dict:
+    return {
+        "policy": tier.policy_id,
+        "tier": tier.label,
+        "level": tier.level,
+        "grantee_user": user.get_username() if user is not None else None,
+        "grantee_group": group.name if group is not None else None,
+    }
+
+
+@transaction.atomic
+def delegate(case: ReviewCase, reviewer, *, by, reason: str = "", check: bool = True) -> bool:
+    """Delegate ``case`` to ``reviewer`` (guardian ``review_case`` on the case). Audited on the
+    page. ``check=False`` is for the escalation service (the system adds the next level).
+
+    Returns:
+        True when the delegation is new.
+
+    Raises:
+        PermissionDenied: ``by`` may not manage authority.
+        ServiceError: the reviewer is inactive or conflicted (four-eyes), or the case is closed.
+    """
+    from ..services import ServiceError, audit
+
+    if check:
+        _check_manager(by)
+        if not case.is_open:
+            raise ServiceError("This review is closed; there is nothing to delegate.", status=409)
+        if not reviewer.is_active:
+            raise ServiceError(f"{reviewer.get_username()} is inactive and cannot review.")
+        if reviewer.pk in conflicted_user_ids(case):
+            raise ServiceError(
+                f"{reviewer.get_username()} submitted, wrote or generated this content and "
+                "cannot review it (four-eyes). Choose someone else."
+            )
+    if ReviewCaseUserObjectPermission.objects.filter(
+        user=reviewer, content_object=case, permission__codename=REVIEW_CASE
+    ).exists():
+        return False
+    assign_perm(REVIEW_CASE, reviewer, case)
+    audit.record(
+        case.page.specific,
+        "ecm_ops.review.delegated",
+        by,
+        case=case.pk,
+        reviewer=reviewer.get_username(),
+        reason=reason,
+    )
+    return True
+
+
+def policy_warnings(policy) -> list[str]:
+    """Configuration problems that do not block saving a policy but will block reviews:
+    a required role group without active members, a tier nobody may approve."""
+    from ..models import ReviewTier
+
+    tiers = list(ReviewTier.objects.filter(policy=policy).select_related("required_group"))
+    warnings = []
+    holders = tier_holders(tiers)
+    User = get_user_model()
+    for tier in tiers:
+        group = tier.required_group
+        if group is not None and not User.objects.filter(groups=group, is_active=True).exists():
+            warnings.append(
+                f"Tier “{tier.label}” requires an approval from a member of “{group.name}”, but "
+                "that group has no active members: nothing at this tier can be approved until "
+                "someone joins it."
+            )
+        if not holders[tier.pk]["users"] and not holders[tier.pk]["groups"]:
+            warnings.append(
+                f"Nobody holds approval authority for tier “{tier.label}” yet (only superusers "
+                "can approve). Grant it on the policy's “Approval authority” screen."
+            )
+    return warnings

@@ -1,15 +1,24 @@
 """Policy lookup and tier classification with the reasons that put a piece in its tier.
 
 Classification only ever raises the tier: the policy minimum is the floor, each matching rule
-raises it, and nothing (no finding, no model output) can lower it.
+raises it, and nothing can lower it. In particular AI-based findings (checks whose id starts
+with one of :data:`AI_CHECK_PREFIXES`) take part in rules like any other finding, so they can
+raise the tier, but since no rule can lower a tier, a model's output never lowers it.
+
+The first reason is a summary an editor can read at a glance, e.g.
+``High because: finding `claims.medical` (blocker); section Health requires Elevated minimum``;
+the following ones say which rule matched and why.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..models import ReviewTier, RiskPolicy
+from ..models import ReviewTier, RiskPolicy, RiskRule
 from ..states import SEVERITY_RANK
+
+#: Findings from checks with these id prefixes were produced by a model (LLM or rubric grader).
+AI_CHECK_PREFIXES = ("llm.", "llm_", "rubric")
 
 
 @dataclass
@@ -18,25 +27,44 @@ class Classification:
     tier: ReviewTier | None
     reasons: list[str] = field(default_factory=list)
 
+    @property
+    def summary(self) -> str:
+        return self.reasons[0] if self.reasons else ""
+
+
+def is_ai_finding(finding) -> bool:
+    return finding.check_id.startswith(AI_CHECK_PREFIXES)
+
 
 def policy_for(page) -> RiskPolicy | None:
     """The policy of the nearest section at or above ``page`` (one query)."""
     return (
         RiskPolicy.objects.filter(section__in=page.get_ancestors(inclusive=True))
+        .select_related("section")
         .order_by("-section__depth")
         .first()
     )
 
 
+def _finding_label(f) -> str:
+    label = f"finding `{f.check_id}` ({f.severity})"
+    return label + ", an AI-based check" if is_ai_finding(f) else label
+
+
 def _rule_matches(
-    rule, page_type: str, tags: set[str], findings, score, ai_share, template_risk
+    rule, page, page_type: str, tags: set[str], findings, score, ai_share, template_risk
 ) -> list[str]:
-    """Return the reasons this rule matched, or [] when any condition fails."""
+    """Return the reasons this rule matched, or [] when any condition fails (or it has none)."""
     why = []
     if rule.page_types:
         if page_type not in rule.page_types:
             return []
         why.append(f"page type {page_type}")
+    if rule.section_id:
+        section = rule.section
+        if not (page.path or "").startswith(section.path):
+            return []
+        why.append(f"in section {section.title}")
     if rule.tags:
         hit = tags & {t.lower() for t in rule.tags}
         if not hit:
@@ -58,11 +86,12 @@ def _rule_matches(
         ]
         if not matched:
             return []
-        why.append(f"finding `{matched[0].check_id}` ({matched[0].severity})")
+        worst = max(matched, key=lambda f: SEVERITY_RANK.get(f.severity, 0))
+        why.append(_finding_label(worst))
     if rule.min_score is not None:
         if score is None or score < rule.min_score:
             return []
-        why.append(f"screening score {score} >= {rule.min_score}")
+        why.append(f"screening score {score:g} >= {rule.min_score:g}")
     if rule.min_ai_share is not None:
         if ai_share is None or ai_share < rule.min_ai_share:
             return []
@@ -86,28 +115,41 @@ def classify(
         tags: topic tags; read from ``page.tags`` when not given.
 
     Returns:
-        Classification with the policy, the tier and the human-readable reasons.
+        Classification with the policy, the tier and the human-readable reasons (the first
+        one a one-line summary). Three queries: policy, tiers, rules.
     """
     policy = policy_for(page)
     if policy is None:
         return Classification(None, None, ["No risk policy applies to this section."])
-    tiers = list(policy.tiers.order_by("level"))
+    tiers = list(ReviewTier.objects.filter(policy=policy).order_by("level"))
     if not tiers:
-        return Classification(policy, None, [f"Policy {policy} defines no tiers."])
+        return Classification(policy, None, [f"Policy “{policy}” defines no tiers."])
     by_pk = {t.pk: t for t in tiers}
     floor = next((t for t in tiers if t.level >= policy.minimum_level), tiers[-1])
-    tier, reasons = floor, [f"section policy “{policy}” minimum: {floor.label}"]
+    floor_reason = f"section {policy.section.title} requires {floor.label} minimum"
+    tier = floor
+    raised: list[tuple[ReviewTier, list[str]]] = []
+    details: list[str] = []
     if tags is None:
         tags = _page_tags(page)
     tags = {t.lower() for t in tags}
+    findings = list(findings)
     page_type = f"{page._meta.app_label}.{page._meta.model_name}"
-    for rule in policy.rules.all():
-        why = _rule_matches(rule, page_type, tags, list(findings), score, ai_share, template_risk)
+    rules = RiskRule.objects.filter(policy=policy).select_related("section")
+    for rule in rules.order_by("sort_order", "pk"):
+        why = _rule_matches(rule, page, page_type, tags, findings, score, ai_share, template_risk)
         rule_tier = by_pk.get(rule.tier_id)
-        if why and rule_tier is not None and rule_tier.level > tier.level:
+        if not why or rule_tier is None:
+            continue
+        details.append(f"rule “{rule.name}” ({rule_tier.label}): " + "; ".join(why))
+        raised.append((rule_tier, why))
+        if rule_tier.level > tier.level:
             tier = rule_tier
-            reasons.append(f"{rule_tier.label} because rule “{rule.name}”: " + "; ".join(why))
-    return Classification(policy, tier, reasons)
+    # The summary names what put the piece at its final tier (every rule at that level),
+    # then the floor.
+    causes = [w for rule_tier, why in raised if rule_tier.pk == tier.pk for w in why]
+    summary = f"{tier.label} because: " + "; ".join([*causes, floor_reason])
+    return Classification(policy, tier, [summary, *details])
 
 
 def _page_tags(page) -> list[str]:

@@ -21,6 +21,12 @@ def run_monitoring_check(pk: int) -> None:
     process_monitoring_check(pk)
 
 
+def run_escalation_timer(pk: int) -> None:
+    from ..services.escalation import process_timer
+
+    process_timer(pk)
+
+
 def reap() -> None:
     from .outbox import backend
     from .reaper import reap as _reap
@@ -29,3 +35,6 @@ def reap() -> None:
     _reap()
     if backend() == "inline":
         run_due_monitoring()
+        from .reaper import run_due_escalations
+
+        run_due_escalations()

@@ -15,14 +15,20 @@ from django.db.models import Q
 from django.utils import timezone
 
 from .. import conf
-from ..models import DraftRequest, MonitoringCheck, ScreeningRun
+from ..models import DraftRequest, EscalationTimer, MonitoringCheck, ScreeningRun
 from ..models.base import BackgroundWork
 from ..states import JobStatus
 from . import outbox
 
 logger = logging.getLogger("ecm_ops.jobs")
 
-WORK_MODELS: list[type[BackgroundWork]] = [DraftRequest, ScreeningRun, MonitoringCheck]
+# EscalationTimer: review SLA timers, scheduled like monitoring (only due ones are re-armed).
+WORK_MODELS: list[type[BackgroundWork]] = [
+    DraftRequest,
+    ScreeningRun,
+    MonitoringCheck,
+    EscalationTimer,
+]
 
 
 def reap(now=None) -> dict[str, int]:
@@ -39,7 +45,7 @@ def reap(now=None) -> dict[str, int]:
         stuck = model.objects.filter(status=JobStatus.QUEUED).filter(
             Q(enqueued_at__lt=cutoff) | Q(enqueued_at__isnull=True, created_at__lt=cutoff)
         )
-        if model is MonitoringCheck:
+        if model in (MonitoringCheck, EscalationTimer):
             stuck = stuck.filter(due_at__lte=now)
         model.objects.filter(pk__in=stuck.filter(attempts__gte=max_attempts).values("pk")).update(
             status=JobStatus.FAILED,
@@ -66,4 +72,17 @@ def run_due_monitoring(now=None) -> int:
     )
     for pk in pks:
         outbox.enqueue_now(MonitoringCheck, pk)
+    return len(pks)
+
+
+def run_due_escalations(now=None) -> int:
+    """Inline mode has no RQ scheduler: run review SLA timers whose time has come."""
+    now = now or timezone.now()
+    pks = list(
+        EscalationTimer.objects.filter(status=JobStatus.QUEUED, due_at__lte=now).values_list(
+            "pk", flat=True
+        )[:500]
+    )
+    for pk in pks:
+        outbox.enqueue_now(EscalationTimer, pk)
     return len(pks)

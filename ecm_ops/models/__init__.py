@@ -3,6 +3,7 @@
 from ..workflows import RiskTieredReviewTask  # noqa: E402  (a Wagtail Task is a model)
 from .drafts import DraftRequest, FieldProvenance
 from .governance import (
+    EscalationTimer,
     ReviewTier,
     ReviewTierGroupObjectPermission,
     ReviewTierUserObjectPermission,
@@ -22,6 +23,7 @@ from .screening import Finding, ScreeningRun
 __all__ = [
     "Approval",
     "DraftRequest",
+    "EscalationTimer",
     "FieldProvenance",
     "Finding",
     "Incident",

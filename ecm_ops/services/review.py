@@ -111,6 +111,10 @@ def _after_screening(case_pk: int, run) -> None:
         tier=case.tier.label if case.tier else None,
         reasons=result.reasons,
     )
+    # Governance: arm the SLA timer; escalate at once if sent back too often.
+    from .escalation import case_awaiting_review as arm_escalation
+
+    arm_escalation(case)
 
 
 def _send_back(case: ReviewCase, user, reason: str) -> None:

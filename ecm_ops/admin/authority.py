@@ -1,0 +1,178 @@
+"""Approval authority screens: who may approve each tier of a policy (grant / revoke), and
+delegation of one review case to a named reviewer.
+
+Viewing needs authority in the policy, ``ecm_ops.manage_authority`` or superuser; changing
+anything needs ``ecm_ops.manage_authority`` or superuser. Everyone else gets 403 and nothing
+changes. The views only parse input and call :mod:`ecm_ops.governance.authority`.
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.utils.translation import gettext_lazy as _
+from guardian.core import ObjectPermissionChecker
+from wagtail.admin import messages
+
+from ..governance import authority
+from ..models import ReviewCase, ReviewTier, RiskPolicy
+from ..services import PermissionDenied, ServiceError
+from .refusals import refusals
+
+NO_VIEW = "You need approval authority in this policy (or the right to manage authority) to see it."
+NO_MANAGE = (
+    "Only site admins with the “Can grant and revoke approval authority” permission may change "
+    "who can approve. Nothing was changed."
+)
+
+
+def _users():
+    return get_user_model().objects.filter(is_active=True).order_by("username")
+
+
+class AuthorityForm(forms.Form):
+    """Grant or revoke ``approve_tier`` on one tier of this policy, for a user or a group."""
+
+    action = forms.ChoiceField(choices=[("grant", _("Grant")), ("revoke", _("Revoke"))])
+    tier = forms.ModelChoiceField(queryset=ReviewTier.objects.none(), label=_("Tier"))
+    user = forms.ModelChoiceField(queryset=_users(), required=False, label=_("User"))
+    group = forms.ModelChoiceField(
+        queryset=Group.objects.order_by("name"), required=False, label=_("Group")
+    )
+
+    def __init__(self, *args, policy, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["tier"].queryset = (
+            ReviewTier.objects.filter(policy=policy).select_related("policy").order_by("level")
+        )
+        self.fields["user"].queryset = _users()
+
+    def clean(self):
+        data = super().clean()
+        if bool(data.get("user")) == bool(data.get("group")):
+            raise forms.ValidationError(_("Choose either a user or a group (exactly one)."))
+        return data
+
+
+class DelegateForm(forms.Form):
+    reviewer = forms.ModelChoiceField(queryset=_users(), label=_("Reviewer"))
+    reason = forms.CharField(
+        label=_("Reason"), max_length=500, required=False, widget=forms.TextInput
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["reviewer"].queryset = _users()
+
+
+@refusals
+def index(request):
+    """Every policy the user may see authority for, with links to the per-policy screens."""
+    policies = RiskPolicy.objects.select_related("section").order_by("name")
+    if not authority.can_manage_authority(request.user):
+        policies = [p for p in policies if authority.has_authority_in_policy(request.user, p)]
+        if not policies:
+            raise PermissionDenied(NO_VIEW)
+    return TemplateResponse(request, "ecm_ops/authority/index.html", {"policies": policies})
+
+
+@refusals
+def policy_authority(request, pk: int):
+    policy = get_object_or_404(RiskPolicy.objects.select_related("section"), pk=pk)
+    can_manage = authority.can_manage_authority(request.user)
+    if not (can_manage or authority.has_authority_in_policy(request.user, policy)):
+        raise PermissionDenied(NO_VIEW)
+    form = AuthorityForm(request.POST or None, policy=policy)
+    status = 200
+    if request.method == "POST":
+        if not can_manage:
+            raise PermissionDenied(NO_MANAGE)
+        if form.is_valid():
+            data = form.cleaned_data
+            change = authority.grant_tier if data["action"] == "grant" else authority.revoke_tier
+            try:
+                changed = change(
+                    data["tier"], by=request.user, user=data["user"], group=data["group"]
+                )
+            except ServiceError as exc:
+                form.add_error(None, str(exc))
+                status = exc.status
+            else:
+                who = data["user"] or data["group"]
+                verb = _("now may") if data["action"] == "grant" else _("may no longer")
+                if changed:
+                    messages.success(
+                        request, f"{who} {verb} approve at tier “{data['tier'].label}”."
+                    )
+                else:
+                    messages.info(request, _("Nothing changed."))
+                return redirect("ecm_ops:policy_authority", pk=policy.pk)
+        else:
+            status = 400
+    tiers = list(ReviewTier.objects.filter(policy=policy).select_related("required_group"))
+    holders = authority.tier_holders(tiers)
+    checker = ObjectPermissionChecker(request.user)
+    checker.prefetch_perms(tiers)
+    rows = [
+        {
+            "tier": t,
+            "users": holders[t.pk]["users"],
+            "groups": holders[t.pk]["groups"],
+            "you": checker.has_perm(authority.APPROVE_TIER, t),
+        }
+        for t in tiers
+    ]
+    return TemplateResponse(
+        request,
+        "ecm_ops/authority/policy.html",
+        {
+            "policy": policy,
+            "rows": rows,
+            "form": form,
+            "can_manage": can_manage,
+            "warnings": authority.policy_warnings(policy),
+        },
+        status=status,
+    )
+
+
+@refusals
+def delegate_case(request, pk: int):
+    """Delegate one open case to a named reviewer (guardian ``review_case`` on the case)."""
+    case = get_object_or_404(ReviewCase.objects.select_related("page", "tier", "policy"), pk=pk)
+    if not authority.can_manage_authority(request.user):
+        raise PermissionDenied(NO_MANAGE)
+    form = DelegateForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            reviewer = form.cleaned_data["reviewer"]
+            try:
+                authority.delegate(
+                    case, reviewer, by=request.user, reason=form.cleaned_data["reason"]
+                )
+            except ServiceError as exc:
+                form.add_error("reviewer", str(exc))
+                status = exc.status
+            else:
+                messages.success(request, f"{reviewer} may now review “{case.page.title}”.")
+                return redirect("ecm_ops:delegate_case", pk=case.pk)
+        else:
+            status = 400
+    delegated = (
+        get_user_model()
+        .objects.filter(
+            reviewcaseuserobjectpermission__content_object=case,
+            reviewcaseuserobjectpermission__permission__codename=authority.REVIEW_CASE,
+        )
+        .order_by("username")
+    )
+    return TemplateResponse(
+        request,
+        "ecm_ops/authority/delegate.html",
+        {"case": case, "form": form, "delegated": delegated},
+        status=status,
+    )

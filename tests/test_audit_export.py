@@ -1,0 +1,297 @@
+"""The audit trail of published pages: who generated, edited, reviewed and approved (at which
+tier and why), what changed between the AI draft and the published text, overrides and
+escalations; exported as CSV/JSON per section and date range, with bounded queries and
+permission checks."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import timedelta
+
+import pytest
+from django.contrib.auth.models import Permission
+from django.core.management import CommandError, call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from ecm_ops.drafting.provenance import carry_forward
+from ecm_ops.models import Approval, DraftRequest, PromptTemplate, ReviewCase, ReviewTier
+from ecm_ops.services import audit, audit_export, review
+
+from .review_support import make_user, mark_ai, news_page, pinned_checks, submit  # noqa: F401
+
+pytestmark = pytest.mark.django_db
+
+TODAY = timezone.now().date()
+RANGE = {"since": str(TODAY - timedelta(days=1)), "until": str(TODAY)}
+
+
+def story(demo, slug, title="Night buses return"):
+    """A page with an AI draft, a human edit, an approved review (plus an approval on the
+    superseded AI revision), an escalation and an override, then published."""
+    editor, senior, legal = (demo["users"][n] for n in ("editor", "senior", "legal"))
+    page = news_page(
+        demo,
+        slug=slug,
+        title=title,
+        intro="Buses will run all night from May.",
+        body="<p>The council voted on Tuesday.</p>",
+    )
+    ai_rev = page.get_latest_revision()
+    DraftRequest.objects.create(
+        page=page,
+        template_version=PromptTemplate.objects.get(slug="news-explainer").versions.first(),
+        requester=editor,
+        brief={"topic": title},
+        status="succeeded",
+        revision=ai_rev,
+        provider="offline",
+        model_name="offline-1",
+    )
+    page.intro = "Buses will run all night from June."
+    pub_rev = page.save_revision(user=editor)
+    tier = ReviewTier.objects.get(policy__section=demo["news"], level=2)
+    case = ReviewCase.objects.create(
+        page=page,
+        revision=pub_rev,
+        policy=tier.policy,
+        tier=tier,
+        requester=editor,
+        state="approved",
+        tier_reasons=["Standard because: AI-written share 90%; section News requires Low minimum"],
+    )
+    Approval.objects.create(case=case, revision=ai_rev, user=legal, comment="early look")
+    Approval.objects.create(case=case, revision=pub_rev, user=senior, comment="Checked the date")
+    audit.record(page, "ecm_ops.review.escalated", None, case=case.pk, reason="SLA passed")
+    audit.record(page, "ecm_ops.publish.override", senior, reason="=HYPERLINK(evil)")
+    pub_rev.publish(user=senior)
+    return page, ai_rev, pub_rev
+
+
+def export_url(section_page, fmt="json", **overrides):
+    params = {"section": section_page.pk, "format": fmt, **RANGE, **overrides}
+    return reverse("ecm_ops:audit_export") + "?" + "&".join(f"{k}={v}" for k, v in params.items())
+
+
+def test_json_tells_the_whole_story(demo, client):
+    page, ai_rev, pub_rev = story(demo, "night-buses")
+    client.force_login(demo["users"]["senior"])  # authority in News
+    response = client.get(export_url(demo["news"]))
+    assert response.status_code == 200 and response["Content-Type"].startswith("application/json")
+    assert "attachment" in response["Content-Disposition"]
+    pages = response.json()["pages"]
+    rec = next(p for p in pages if p["page"]["id"] == page.pk)
+    assert rec["published"]["by"] == "senior" and rec["published"]["revision"] == pub_rev.pk
+    assert [(g["requested_by"], g["template"], g["revision"]) for g in rec["generated"]] == [
+        ("editor", "news-explainer", ai_rev.pk)
+    ]
+    assert [(e["revision"], e["by"]) for e in rec["edits"]] == [
+        (ai_rev.pk, "editor"),
+        (pub_rev.pk, "editor"),
+    ]
+    (case,) = rec["reviews"]
+    assert case["tier"] == "Standard" and case["state"] == "approved"
+    assert case["tier_reasons"][0].startswith("Standard because:")
+    assert [(a["by"], a["counted"]) for a in case["approvals"]] == [
+        ("legal", False),
+        ("senior", True),
+    ]
+    assert [e["data"]["reason"] for e in rec["escalations"]] == ["SLA passed"]
+    assert [e["by"] for e in rec["overrides"]] == ["senior"]
+    diff = rec["ai_vs_published"]
+    assert diff["ai_revision"] == ai_rev.pk and diff["published_revision"] == pub_rev.pk
+    assert not diff["unchanged"]
+    assert "-Buses will run all night from May." in diff["unified"]
+    assert "+Buses will run all night from June." in diff["unified"]
+    # Unpublished pages and other sections are not in it.
+    news_page(demo, slug="never-published")
+    pages = client.get(export_url(demo["news"])).json()["pages"]
+    assert "never-published" not in {
+        p["page"]["path"].rstrip("/").rsplit("/", 1)[-1] for p in pages
+    }
+
+
+def test_csv_has_one_row_per_fact_and_no_formulas(demo, client):
+    story(demo, "night-buses")
+    client.force_login(demo["users"]["admin"])
+    response = client.get(export_url(demo["news"], fmt="csv"))
+    assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(response.content.decode())))
+    mine = [r for r in rows if r["page_title"] == "Night buses return"]
+    kinds = [r["kind"] for r in mine]
+    for kind in (
+        "generated",
+        "edited",
+        "review",
+        "approval",
+        "escalation",
+        "override",
+        "published",
+        "diff",
+    ):
+        assert kind in kinds
+    approval = next(r for r in mine if r["kind"] == "approval" and r["user"] == "senior")
+    assert approval["tier"] == "Standard" and approval["detail"] == "Checked the date"
+    override = next(r for r in mine if r["kind"] == "override")
+    assert "=HYPERLINK" in override["detail"] and not override["detail"].startswith("=")
+    diff = next(r for r in mine if r["kind"] == "diff")
+    assert diff["detail"].startswith("'---")  # a leading "-" is neutralised too
+
+
+def test_date_range_filters_publications(demo, client):
+    story(demo, "night-buses")
+    client.force_login(demo["users"]["admin"])
+    old = {"since": "2020-01-01", "until": "2020-12-31"}
+    assert client.get(export_url(demo["news"], **old)).json() == {"pages": []}
+    # The Health section does not include News pages.
+    assert client.get(export_url(demo["health"])).json() == {"pages": []}
+
+
+def test_queries_do_not_grow_with_pages(demo):
+    story(demo, "one")
+    since, until = audit_export.parse_range(*RANGE.values())
+    with CaptureQueriesContext(connection) as one:
+        assert len(audit_export.audit_records(demo["news"], since, until)) == 2  # + the demo page
+    story(demo, "two", title="Two")
+    story(demo, "three", title="Three")
+    with CaptureQueriesContext(connection) as three:
+        assert len(audit_export.audit_records(demo["news"], since, until)) == 4
+    assert len(three) == len(one)
+
+
+def test_who_may_export(demo, client):
+    story(demo, "night-buses")
+    news, health = demo["news"], demo["health"]
+    client.force_login(demo["users"]["editor"])  # no authority anywhere
+    assert client.get(reverse("ecm_ops:audit_export")).status_code == 403
+    assert client.get(export_url(news)).status_code == 403
+    client.force_login(demo["users"]["legal"])  # authority in Health only
+    assert client.get(export_url(news)).status_code == 403
+    assert client.get(export_url(health)).status_code == 200
+    auditor = make_user("auditor")
+    auditor.user_permissions.add(Permission.objects.get(codename="view_audit"))
+    client.force_login(auditor)
+    assert client.get(export_url(news)).status_code == 200
+    html = client.get(export_url(news, fmt="html"))
+    assert html.status_code == 200 and b"Night buses return" in html.content
+    client.logout()
+    response = client.get(export_url(news))
+    assert response.status_code == 302 and "login" in response.url
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"since": "yesterday"}, "“since” must be a date like 2026-01-31, not “yesterday”."),
+        ({"until": "2026-02-30"}, "“until” must be a date like 2026-01-31"),
+        ({"since": "2026-03-01", "until": "2026-01-01"}, "“until” must be on or after “since”."),
+        ({"section": 999999}, "There is no section with id 999999."),
+        ({"section": "abc"}, "Enter a whole number."),
+        ({"format": "xml"}, "Select a valid choice."),
+    ],
+)
+def test_bad_input_is_a_400_with_a_message(demo, client, overrides, message):
+    client.force_login(demo["users"]["admin"])
+    response = client.get(export_url(demo["news"], **overrides))
+    assert response.status_code == 400
+    assert message in response.content.decode()
+
+
+def test_management_command(demo, tmp_path):
+    page, _ai, _pub = story(demo, "night-buses")
+    out = io.StringIO()
+    call_command(
+        "ecm_ops_audit_export",
+        "--section",
+        demo["news"].pk,
+        "--since",
+        RANGE["since"],
+        "--until",
+        RANGE["until"],
+        "--format",
+        "json",
+        stdout=out,
+    )
+    assert page.pk in [p["page"]["id"] for p in json.loads(out.getvalue())["pages"]]
+    target = tmp_path / "audit.csv"
+    call_command(
+        "ecm_ops_audit_export",
+        "--section",
+        demo["news"].pk,
+        "--since",
+        RANGE["since"],
+        "--until",
+        RANGE["until"],
+        "--format",
+        "csv",
+        "--output",
+        str(target),
+    )
+    assert "Night buses return" in target.read_text()
+    with pytest.raises(CommandError, match="There is no section with id 999999"):
+        call_command(
+            "ecm_ops_audit_export",
+            "--section",
+            999999,
+            "--since",
+            "2026-01-01",
+            "--until",
+            "2026-01-02",
+        )
+    with pytest.raises(CommandError, match="must be a date"):
+        call_command(
+            "ecm_ops_audit_export",
+            "--section",
+            demo["news"].pk,
+            "--since",
+            "soon",
+            "--until",
+            "2026-01-02",
+        )
+
+
+@pytest.mark.usefixtures("pinned_checks")
+def test_story_through_the_real_review_flow(demo, client, django_capture_on_commit_callbacks):
+    """Generated, edited, submitted, classified, approved through the services, published by
+    Wagtail's workflow: the export carries the classification reasons and the approver."""
+    editor, senior = demo["users"]["editor"], demo["users"]["senior"]
+    page = news_page(
+        demo,
+        slug="real-flow",
+        title="Library hours",
+        intro="The library opens at nine on weekdays and at ten on Saturdays.",
+        body="<p>It closes at six.</p>",
+    )
+    mark_ai(page, draft_by=editor)
+    page.intro = "The library opens at nine on weekdays and at ten on Saturdays and Sundays."
+    rev = page.save_revision(user=editor)
+    carry_forward(page, rev)
+    case = submit(page, editor, django_capture_on_commit_callbacks)
+    case.refresh_from_db()
+    assert case.state == "awaiting_review", case.outcome_reason
+    with django_capture_on_commit_callbacks(execute=True):
+        review.approve(case.pk, senior, comment="Facts checked")
+    page.refresh_from_db()
+    assert page.live
+    client.force_login(senior)
+    rec = next(
+        p
+        for p in client.get(export_url(demo["news"])).json()["pages"]
+        if p["page"]["id"] == page.pk
+    )
+    (reviewed,) = rec["reviews"]
+    assert reviewed["tier"] == "Standard" and reviewed["state"] == "approved"
+    assert reviewed["tier_reasons"][0].startswith("Standard because: AI-written share")
+    assert [(a["by"], a["comment"], a["counted"]) for a in reviewed["approvals"]] == [
+        ("senior", "Facts checked", True)
+    ]
+    assert (
+        "+The library opens at nine on weekdays and at ten on Saturdays and Sundays."
+        in rec["ai_vs_published"]["unified"]
+    )
+    actions = [e["action"] for e in rec["events"]]
+    assert actions.index("ecm_ops.review.awaiting") < actions.index("ecm_ops.review.approved")
