@@ -97,9 +97,12 @@ def cost_of(model: str, usage) -> Decimal:
 
 def process_draft_request(pk: int) -> DraftRequest | None:
     """Job body: call the provider, write a draft revision with provenance, start screening."""
-    draft = claims.claim(DraftRequest, pk)
-    if draft is None:
+    if claims.claim(DraftRequest, pk) is None:
         return None
+    # One query for everything the job reads (keeps the job's own overhead small).
+    draft = DraftRequest.objects.select_related(
+        "template_version__template__style_guide", "page", "requester"
+    ).get(pk=pk)
     version = draft.template_version
     provider = get_provider()
     model = version.model_name or provider.default_model
