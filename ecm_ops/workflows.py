@@ -63,16 +63,24 @@ class RiskTieredReviewTask(Task):
         ]
 
     def on_action(self, task_state, user, action_name, **kwargs):
-        from .services import review
+        """Run the service for the action. A refusal (e.g. another reviewer decided a moment
+        earlier, or a conflict) sends the user to the case screen, which says why."""
+        from django.urls import reverse
+
+        from .services import ServiceError, review
 
         case = review.open_case_for(task_state)
         if case is None:
-            return
+            return None
         comment = kwargs.get("comment", "")
-        if action_name == "approve":
-            review.approve(case.pk, user, comment=comment)
-        elif action_name == "reject":
-            review.request_changes(case.pk, user, comment=comment)
+        try:
+            if action_name == "approve":
+                review.approve(case.pk, user, comment=comment)
+            elif action_name == "reject":
+                review.request_changes(case.pk, user, comment=comment)
+        except ServiceError:
+            return reverse("ecm_ops:review_case", args=[case.pk])
+        return None
 
     def user_can_access_editor(self, obj, user):
         case = self._case(obj)

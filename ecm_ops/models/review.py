@@ -19,9 +19,15 @@ S = ReviewState
 
 
 def _can_decide(case: "ReviewCase", user) -> bool:
+    """Transition permission: authority for the case's tier (or delegation), no conflict."""
     from ..governance.authority import can_review
 
     return can_review(user, case)
+
+
+def _has_quorum(case: "ReviewCase") -> bool:
+    """Transition condition for ``approve`` (read-only, no side effects)."""
+    return case.has_quorum()
 
 
 class ReviewCase(ConcurrentTransitionMixin, models.Model):
@@ -65,7 +71,13 @@ class ReviewCase(ConcurrentTransitionMixin, models.Model):
         verbose_name = _("review case")
         verbose_name_plural = _("review cases")
         ordering = ["-created_at"]
-        permissions = [("review_case", _("Can review this case (delegated)"))]
+        permissions = [
+            ("review_case", _("Can review this case (delegated)")),
+            (
+                "override_review",
+                _("Can publish AI-assisted content without an approved review (with a reason)"),
+            ),
+        ]
         indexes = [models.Index(fields=["state", "due_at"])]
 
     def __str__(self) -> str:
@@ -75,11 +87,42 @@ class ReviewCase(ConcurrentTransitionMixin, models.Model):
     def is_open(self) -> bool:
         return self.state in OPEN_REVIEW_STATES
 
+    @property
+    def is_decidable(self) -> bool:
+        return self.state in (S.AWAITING_REVIEW, S.ESCALATED)
+
+    def may_decide(self, user) -> bool:
+        """The decision transitions' permission for ``user`` in the current state (without the
+        quorum condition, which ``has_transition_perm`` would also apply to ``approve``)."""
+        return self.approve._django_fsm.has_transition_perm(self, self.state, user)
+
+    def current_approvals(self):
+        """Approvals that count: on this case and its own revision (never a superseded one)."""
+        return self.approvals.filter(revision_id=self.revision_id)
+
+    def has_quorum(self) -> bool:
+        """N distinct approvers on the case's revision, including the tier's required role."""
+        if self.pk is None:
+            return False
+        approvals = self.current_approvals()
+        needed = self.tier.approvals_required if self.tier else 1
+        if approvals.values("user").distinct().count() < max(needed, 1):
+            return False
+        if self.tier and self.tier.required_group_id:
+            return approvals.filter(user__groups=self.tier.required_group_id).exists()
+        return True
+
     # -- transitions: bodies only set fields -------------------------------------------------
 
     @transition(field=state, source=S.SCREENING, target=S.AWAITING_REVIEW)
     def open_for_review(self, due_at=None):
         self.due_at = due_at
+
+    @transition(field=state, source=S.SCREENING, target=S.CHANGES_REQUESTED)
+    def fail_screening(self, reason: str):
+        """The mandatory pre-screen blocked the submission (or could not run: fail closed)."""
+        self.outcome_reason = reason
+        self.decided_at = timezone.now()
 
     @transition(field=state, source=S.SCREENING, target=S.SKIPPED)
     def skip(self, reason: str):
@@ -91,6 +134,7 @@ class ReviewCase(ConcurrentTransitionMixin, models.Model):
         source=[S.AWAITING_REVIEW, S.ESCALATED],
         target=S.APPROVED,
         permission=_can_decide,
+        conditions=[_has_quorum],
     )
     def approve(self):
         self.decided_at = timezone.now()
@@ -104,6 +148,7 @@ class ReviewCase(ConcurrentTransitionMixin, models.Model):
     def request_changes(self, reason: str = ""):
         self.outcome_reason = reason
         self.decided_at = timezone.now()
+        self.send_back_count += 1
 
     @transition(
         field=state,

@@ -11,14 +11,15 @@ from datetime import timedelta
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from wagtail.models import Page, TaskState
+from django_fsm import can_proceed
+from wagtail.models import Page, TaskState, WorkflowState
 
 from ..governance import authority
 from ..governance.classification import classify
-from ..models import Approval, ReviewCase
+from ..models import Approval, DraftRequest, ReviewCase
 from ..states import OPEN_REVIEW_STATES, JobStatus, ReviewState
-from . import Conflict, PermissionDenied, audit
-from .screening import request_screening
+from . import Conflict, PermissionDenied, ServiceError, audit, notifications
+from .screening import has_override, request_screening
 
 
 def _locked(case_pk: int) -> ReviewCase:
@@ -34,12 +35,15 @@ def open_case(task_state: TaskState, user=None) -> ReviewCase:
     """Called by the workflow Task's ``start``: supersede open cases, start the mandatory
     pre-screen, and open a case in ``screening``."""
     page = Page.objects.get(pk=task_state.workflow_state.object_id).specific
-    for old in ReviewCase.objects.select_for_update().filter(
+    for old in ReviewCase.objects.select_for_update(of=("self",)).filter(
         page=page, state__in=OPEN_REVIEW_STATES
     ):
-        old.withdraw(reason="Superseded by a newer submission of this page.")
+        old.withdraw(
+            reason=f"Superseded by a newer submission (revision {task_state.revision_id})."
+        )
         old.save()
         audit.record(page, "ecm_ops.review.withdrawn", user, case=old.pk, reason=old.outcome_reason)
+        notifications.case_decided(old, user)
     run = request_screening(page, trigger="submit", revision=task_state.revision, user=user)
     case = ReviewCase.objects.create(
         page=page,
@@ -70,7 +74,7 @@ def _after_screening(case_pk: int, run) -> None:
         _send_back(case, None, f"The mandatory pre-screen could not run: {run.error}")
         return
     findings = list(run.findings.all())
-    if run.blocker_count:
+    if run.blocker_count and not has_override(run):  # gate: services/screening.py
         names = ", ".join(sorted({f.check_id for f in findings if f.severity == "blocker"}))
         _send_back(
             case,
@@ -99,6 +103,7 @@ def _after_screening(case_pk: int, run) -> None:
         audit.record(page, "ecm_ops.review.skipped", None, case=case.pk, reasons=result.reasons)
         if case.task_state and case.task_state.status == TaskState.STATUS_IN_PROGRESS:
             case.task_state.approve(user=None, comment=reason)
+        notifications.case_decided(case)
         return
     sla = case.tier.sla_hours if case.tier else 48
     case.open_for_review(due_at=timezone.now() + timedelta(hours=sla))
@@ -111,6 +116,7 @@ def _after_screening(case_pk: int, run) -> None:
         tier=case.tier.label if case.tier else None,
         reasons=result.reasons,
     )
+    notifications.case_awaiting_review(case)
     # Governance: arm the SLA timer; escalate at once if sent back too often.
     from .escalation import case_awaiting_review as arm_escalation
 
@@ -118,41 +124,94 @@ def _after_screening(case_pk: int, run) -> None:
 
 
 def _send_back(case: ReviewCase, user, reason: str) -> None:
-    case.request_changes(reason=reason)
-    if user is not None:
-        case.send_back_count += 1
+    """Changes requested (by the screen or a reviewer): the Wagtail task is rejected, which
+    puts the workflow into "needs changes" so the editor can fix and resubmit."""
+    if case.state == ReviewState.SCREENING:
+        case.fail_screening(reason=reason)
+    else:
+        case.request_changes(reason=reason)
     case.save()
     audit.record(
         case.page.specific, "ecm_ops.review.changes_requested", user, case=case.pk, reason=reason
     )
     if case.task_state and case.task_state.status == TaskState.STATUS_IN_PROGRESS:
         case.task_state.reject(user=user, comment=reason)
+    notifications.case_decided(case, user)
 
 
-def _check_can_decide(case: ReviewCase, user) -> None:
-    if case.state not in (ReviewState.AWAITING_REVIEW, ReviewState.ESCALATED):
-        raise Conflict(
-            f"This review is {case.get_state_display().lower()}; it cannot be decided now."
-        )
+@transaction.atomic
+def revision_saved(page, user=None) -> ReviewCase | None:
+    """A newer revision was saved while a case is open: the open case is superseded and the
+    review task restarts on the new revision (Wagtail's ``TaskState.cancel(resume=True)``; the
+    cancelled task withdraws the case with the reason, the restarted task opens a new one).
+
+    Returns:
+        The new case, or None when no open case was affected.
+    """
+    latest = Page.objects.filter(pk=page.pk).values_list("latest_revision_id", flat=True).first()
+    case = (
+        ReviewCase.objects.filter(page_id=page.pk, state__in=OPEN_REVIEW_STATES)
+        .select_related("task_state")
+        .order_by("-pk")
+        .first()
+    )
+    if case is None or latest is None or case.revision_id == latest:
+        return None
+    task_state = case.task_state
+    if task_state is None or task_state.status != TaskState.STATUS_IN_PROGRESS:
+        return None
+    task_state.specific.cancel(
+        user=user, resume=True, comment="A newer revision was saved; the review restarts on it."
+    )
+    return ReviewCase.objects.filter(page_id=page.pk).order_by("-pk").first()
+
+
+STALE_REVISION = (
+    "The page was changed after it was submitted; this revision is no longer the one that "
+    "would be published. Request changes so the editor resubmits it."
+)
+
+
+def _refusal(case: ReviewCase, user, *, allow_stale: bool = False):
+    """``(message, error class)`` when ``user`` may not decide ``case`` now, else None."""
+    if not (user and user.is_authenticated):
+        return "Log in to review content.", PermissionDenied
+    if not case.is_decidable:
+        state = case.get_state_display().lower()
+        return f"This review is {state}; it cannot be decided now.", Conflict
     reason = authority.conflict_reason(user, case)
     if reason:
-        raise PermissionDenied(reason)
-    if not authority.has_authority(user, case):
+        return reason, PermissionDenied
+    if not case.may_decide(user):
         tier = case.tier.label if case.tier else "this"
-        raise PermissionDenied(
-            f"You do not hold approval authority for the {tier} tier of this section."
+        return (
+            f"You do not hold approval authority for the {tier} tier of this section.",
+            PermissionDenied,
         )
+    latest = Page.objects.filter(pk=case.page_id).values_list("latest_revision_id", flat=True)
+    if not allow_stale and latest.first() != case.revision_id:
+        return STALE_REVISION, Conflict
+    return None
+
+
+def refusal_reason(case: ReviewCase, user) -> str:
+    """Why ``user`` may not approve ``case`` now, in words for the user ('' when they may)."""
+    refused = _refusal(case, user)
+    return refused[0] if refused else ""
+
+
+def _check_can_decide(case: ReviewCase, user, *, allow_stale: bool = False) -> None:
+    """Raise the refusal. Sending back or rejecting a stale revision is allowed; approving it
+    is not (Wagtail would publish the newer, unreviewed revision)."""
+    refused = _refusal(case, user, allow_stale=allow_stale)
+    if refused:
+        message, error = refused
+        raise error(message)
 
 
 def quorum_reached(case: ReviewCase) -> bool:
     """N distinct approvers on the case's current revision, including the tier's required role."""
-    approvals = Approval.objects.filter(case=case, revision=case.revision_id)
-    needed = case.tier.approvals_required if case.tier else 1
-    if approvals.values("user").distinct().count() < needed:
-        return False
-    if case.tier and case.tier.required_group_id:
-        return approvals.filter(user__groups=case.tier.required_group_id).exists()
-    return True
+    return case.has_quorum()
 
 
 @transaction.atomic
@@ -174,7 +233,7 @@ def approve(case_pk: int, user, comment: str = "") -> ReviewCase:
         ) from exc
     page = case.page.specific
     audit.record(page, "ecm_ops.review.approval", user, case=case.pk, comment=comment)
-    if quorum_reached(case):
+    if can_proceed(case.approve):
         case.approve()
         case.save()
         audit.record(
@@ -183,27 +242,83 @@ def approve(case_pk: int, user, comment: str = "") -> ReviewCase:
             user,
             case=case.pk,
             tier=case.tier.label if case.tier else None,
+            approvers=sorted(case.current_approvals().values_list("user_id", flat=True)),
         )
-        if case.task_state and case.task_state.status == TaskState.STATUS_IN_PROGRESS:
-            case.task_state.approve(user=user, comment=comment)
+        _finish_task(case, user, comment)
+        notifications.case_decided(case, user)
     return case
+
+
+def _finish_task(case: ReviewCase, user, comment: str) -> None:
+    """Approve the Wagtail task as the deciding reviewer. The workflow then moves on (and, at
+    its end, publishes). Approval authority is the decision right here: a reviewer who may
+    approve but not publish (e.g. Legal) still completes the review, and the workflow publishes
+    on the reviewers' behalf (the ``ecm_ops.review.approved`` entry names them)."""
+    task_state = case.task_state
+    if not task_state or task_state.status != TaskState.STATUS_IN_PROGRESS:
+        return
+    task_state.approve(user=user, update=False, comment=comment)
+    can_publish = case.page.permissions_for_user(user).can_publish()
+    task_state.workflow_state.update(user=user if can_publish else None)
 
 
 @transaction.atomic
 def request_changes(case_pk: int, user, comment: str = "") -> ReviewCase:
+    """Send the case back to the editor (Wagtail's "Request changes"). Raises like approve."""
     case = _locked(case_pk)
-    _check_can_decide(case, user)
+    _check_can_decide(case, user, allow_stale=True)
     _send_back(case, user, comment or "The reviewer requested changes.")
     return case
 
 
 @transaction.atomic
+def reject(case_pk: int, user, reason: str) -> ReviewCase:
+    """Reject outright: the content must not be published in this form.
+
+    Unlike "Request changes" (which keeps the Wagtail workflow waiting for a fix), this
+    cancels the page's Wagtail workflow, so the page leaves moderation; a new submission starts
+    a fresh review. A reason is required and recorded.
+
+    Raises:
+        ServiceError: no reason given.
+        PermissionDenied / Conflict: as for :func:`approve`.
+    """
+    reason = (reason or "").strip()
+    if not reason:
+        raise ServiceError("Give a reason for rejecting: the editor will read it.")
+    case = _locked(case_pk)
+    _check_can_decide(case, user, allow_stale=True)
+    case.reject(reason=reason)
+    case.save()
+    audit.record(case.page.specific, "ecm_ops.review.rejected", user, case=case.pk, reason=reason)
+    task_state = case.task_state
+    if task_state and task_state.status == TaskState.STATUS_IN_PROGRESS:
+        workflow_state = task_state.workflow_state
+        if workflow_state.status in (
+            WorkflowState.STATUS_IN_PROGRESS,
+            WorkflowState.STATUS_NEEDS_CHANGES,
+        ):
+            workflow_state.cancel(user=user)
+    notifications.case_decided(case, user)
+    return case
+
+
+@transaction.atomic
 def withdraw_for_task_state(task_state_pk: int, user=None, reason: str = "") -> None:
-    """The Wagtail task or workflow was cancelled: withdraw the open case."""
-    for case in ReviewCase.objects.select_for_update().filter(
+    """The Wagtail task or workflow was cancelled: withdraw the open case. When the page
+    already has a newer revision (Wagtail's "restart workflow" saves one, then cancels), the
+    case is recorded as superseded by it."""
+    for case in ReviewCase.objects.select_for_update(of=("self",)).filter(
         task_state_id=task_state_pk, state__in=OPEN_REVIEW_STATES
     ):
-        case.withdraw(reason=reason or "The workflow was cancelled.")
+        latest = (
+            Page.objects.filter(pk=case.page_id).values_list("latest_revision_id", flat=True).first()
+        )
+        if latest and latest != case.revision_id:
+            why = f"Superseded by a newer revision ({latest}) of this page."
+        else:
+            why = reason or "The workflow was cancelled."
+        case.withdraw(reason=why)
         case.save()
         audit.record(
             case.page.specific,
@@ -212,6 +327,31 @@ def withdraw_for_task_state(task_state_pk: int, user=None, reason: str = "") -> 
             case=case.pk,
             reason=case.outcome_reason,
         )
+        notifications.case_decided(case, user)
+
+
+def conflicts_by_case(cases, user) -> dict[int, str]:
+    """For a listing: ``{case pk: conflict reason}`` for ``user``, in one extra query.
+
+    ``cases`` must have ``revision`` selected (the revision author is a conflict)."""
+    cases = list(cases)
+    drafted_pages = set(
+        DraftRequest.objects.filter(
+            requester_id=user.pk, page_id__in={c.page_id for c in cases}
+        ).values_list("page_id", "created_at")
+    )
+    first_draft = {}
+    for page_id, created in drafted_pages:
+        first_draft[page_id] = min(created, first_draft.get(page_id, created))
+    out = {}
+    for case in cases:
+        if user.pk == case.requester_id:
+            out[case.pk] = "You submitted this page for review (four-eyes)."
+        elif user.pk == case.revision.user_id:
+            out[case.pk] = "You wrote this revision (four-eyes)."
+        elif case.page_id in first_draft and first_draft[case.page_id] <= case.created_at:
+            out[case.pk] = "You generated the AI draft of this page (four-eyes)."
+    return out
 
 
 def open_case_for(task_state) -> ReviewCase | None:

@@ -1,0 +1,55 @@
+"""Hook bodies for the direct-publish guard (registered in ``wagtail_hooks``): turn a refusal
+from :mod:`ecm_ops.services.publish_guard` into a message and a redirect.
+
+A person holding the override authority is sent to the override screen (to give a reason);
+everyone else back to the editor, where the page stays a draft with the revision saved.
+"""
+
+from __future__ import annotations
+
+from django.shortcuts import redirect
+from django.urls import reverse
+from wagtail.admin import messages
+from wagtail.models import Page
+
+from ..services import PermissionDenied, publish_guard
+
+
+def _refused(request, page, message: str):
+    messages.error(request, message)
+    if publish_guard.can_override(request.user, page):
+        return redirect(reverse("ecm_ops:publish_override", args=[page.pk]))
+    return redirect(reverse("wagtailadmin_pages:edit", args=[page.pk]))
+
+
+def before_publish_page(request, page):
+    """Page editor's Publish (create and edit views): the new revision is already saved."""
+    try:
+        publish_guard.check_direct_publish(page, page.get_latest_revision(), request.user)
+    except PermissionDenied as exc:
+        return _refused(request, page, str(exc))
+    return None
+
+
+def before_bulk_action(request, action_type, objects):
+    """Bulk "Publish" from page listings: refuse the whole batch if any page would bypass
+    review (nothing is published)."""
+    if action_type != "publish":
+        return None
+    for obj in objects:
+        if not isinstance(obj, Page):
+            continue
+        try:
+            publish_guard.check_direct_publish(obj, obj.get_latest_revision(), request.user)
+        except PermissionDenied as exc:
+            messages.error(request, str(exc))
+            return redirect(reverse("wagtailadmin_pages:edit", args=[obj.pk]))
+    return None
+
+
+def after_edit_page(request, page):
+    """A revision saved while a review is open supersedes it: the review restarts on it."""
+    from ..services.review import revision_saved
+
+    revision_saved(page, request.user)
+    return None
