@@ -1,6 +1,8 @@
 """Registration only: menus, viewsets, URLs, buttons, log actions. No ORM work here."""
 
+from django.templatetags.static import static
 from django.urls import include, path, reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.admin.menu import Menu, MenuItem, SubmenuMenuItem
@@ -50,8 +52,20 @@ def generate_button(page, user, view_name, next_url=None):
             _("Generate draft with AI"),
             reverse("ecm_ops:generate", args=[page.pk]),
             icon_name="edit",
+            attrs={"data-ecm-generate": ""},
             priority=5,
         )
+
+
+@hooks.register("insert_editor_js")
+def generate_js():
+    """Asks before "Generate draft with AI" leaves an editor with unsaved changes."""
+    return format_html('<script src="{}" defer></script>', static("ecm_ops/js/generate.js"))
+
+
+@hooks.register("insert_global_admin_css")
+def ecm_ops_css():
+    return format_html('<link rel="stylesheet" href="{}">', static("ecm_ops/css/ecm_ops.css"))
 
 
 @hooks.register("after_edit_page")

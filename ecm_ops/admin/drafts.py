@@ -80,8 +80,12 @@ def generate(request, page_id: int):
         if response:
             return response
     return _render(
-        request, form, off_label, status,
-        page=page, back_url=reverse("wagtailadmin_pages:edit", args=[page.pk]),
+        request,
+        form,
+        off_label,
+        status,
+        page=page,
+        back_url=reverse("wagtailadmin_pages:edit", args=[page.pk]),
         subtitle=page.get_admin_display_title(),
     )
 
@@ -102,7 +106,8 @@ def generate_new(request, app_label: str, model_name: str, parent_id: int):
     status = 200
     if request.method == "POST":
         response, status = _submit(
-            request, form,
+            request,
+            form,
             lambda slug, brief: create_page_and_request_draft(
                 parent, page_model, slug, brief, request.user
             ),
@@ -110,8 +115,13 @@ def generate_new(request, app_label: str, model_name: str, parent_id: int):
         if response:
             return response
     return _render(
-        request, form, off_label, status,
-        page=None, new_page_type=page_model._meta.verbose_name, parent=parent,
+        request,
+        form,
+        off_label,
+        status,
+        page=None,
+        new_page_type=page_model._meta.verbose_name,
+        parent=parent,
         back_url=reverse("wagtailadmin_pages:add", args=[app_label, model_name, parent.pk]),
         subtitle=f"New {page_model._meta.verbose_name} under {parent.title}",
     )

@@ -8,6 +8,11 @@ from . import drafts, review
 app_name = "ecm_ops"
 urlpatterns = [
     path("pages/<int:page_id>/generate/", drafts.generate, name="generate"),
+    path(
+        "pages/add/<slug:app_label>/<slug:model_name>/<int:parent_id>/generate/",
+        drafts.generate_new,
+        name="generate_new",
+    ),
     path("drafts/<int:pk>/", drafts.draft_status, name="draft_status"),
     path("drafts/<int:pk>/cancel/", drafts.draft_cancel, name="draft_cancel"),
     path("reviews/", review.queue, name="review_queue"),

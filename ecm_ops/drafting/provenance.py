@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from difflib import SequenceMatcher
 
+from django.db.models import OuterRef, QuerySet, Subquery
+
 from ..content_checks.canonical import canonical_text
 from ..models import DraftRequest, FieldProvenance
 from ..states import JobStatus, Origin
@@ -100,3 +102,31 @@ def template_risk_for(page) -> int | None:
         .first()
     )
     return draft.template_version.template.risk_level if draft else None
+
+
+# -- reading provenance (editor panel, dashboards, disclosure) --------------------------------
+
+_RELATED = ("draft__requester", "draft__template_version__template")
+
+
+def latest_for_pages(page_ids) -> QuerySet[FieldProvenance]:
+    """The field rows of each page's most recent provenance-bearing revision, in ONE query
+    (a correlated subquery), with the draft, its requester and template version joined.
+
+    For dashboards and disclosure: ``latest_for_pages(ids).filter(origin="ai")`` etc.
+    """
+    newest = (
+        FieldProvenance.objects.filter(page_id=OuterRef("page_id"))
+        .order_by("-revision_id")
+        .values("revision_id")[:1]
+    )
+    return (
+        FieldProvenance.objects.filter(page_id__in=page_ids, revision_id=Subquery(newest))
+        .select_related(*_RELATED)
+        .order_by("page_id", "field_name")
+    )
+
+
+def for_page(page) -> list[FieldProvenance]:
+    """The field rows behind the editor's provenance panel for ``page`` (one query)."""
+    return list(latest_for_pages([page.pk]))

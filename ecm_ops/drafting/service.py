@@ -57,7 +57,7 @@ def request_draft(page, template_slug: str, brief: dict, user) -> DraftRequest:
     if version is None:
         raise ServiceError(f"The prompt template “{template}” has no version yet.")
     try:
-        brief = clean_brief(brief)
+        brief = clean_brief(brief, version.variables)
     except BriefError as exc:
         raise ServiceError(str(exc)) from exc
     off_label = not template.is_designed_for(ContentType.objects.get_for_model(type(page)))
@@ -107,7 +107,7 @@ def process_draft_request(pk: int) -> DraftRequest | None:
     provider = get_provider()
     model = version.model_name or provider.default_model
     page = draft.page.specific
-    mapping = dict(version.output_fields)
+    mapping = version.mapping_for(type(page))
     started = time.monotonic()
     try:
         result = provider.generate(

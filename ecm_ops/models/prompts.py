@@ -1,11 +1,19 @@
-"""Style guides and prompt templates with immutable versions."""
+"""Style guides and prompt templates with immutable versions.
+
+A template's status is a django-fsm-2 state machine (draft -> evaluating -> active -> retired).
+Transition bodies only set fields; :mod:`ecm_ops.services.prompts` is the only caller (permission,
+conditions, atomic save, audit entry). Only active templates are offered to editors.
+"""
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django_fsm import FSMField, transition
 
 from ..states import RiskLevel, TemplateStatus
+
+T = TemplateStatus
 
 
 class StyleGuide(models.Model):
@@ -56,9 +64,7 @@ class PromptTemplate(models.Model):
     risk_level = models.PositiveSmallIntegerField(
         _("risk level"), choices=RiskLevel.choices, default=RiskLevel.STANDARD
     )
-    status = models.CharField(
-        _("status"), max_length=16, choices=TemplateStatus.choices, default=TemplateStatus.DRAFT
-    )
+    status = FSMField(_("status"), default=T.DRAFT, choices=T.choices, protected=False)
     style_guide = models.ForeignKey(
         StyleGuide,
         verbose_name=_("style guide"),
@@ -83,6 +89,31 @@ class PromptTemplate(models.Model):
 
     def is_designed_for(self, content_type: ContentType) -> bool:
         return self.page_types.filter(pk=content_type.pk).exists()
+
+    # -- transitions: bodies only set fields (services.prompts calls them) --------------------
+
+    def _has_version(self) -> bool:
+        return self.versions.exists()
+
+    @transition(field=status, source=T.DRAFT, target=T.EVALUATING, conditions=[_has_version])
+    def start_evaluation(self):
+        """Try the template out (editors are not offered it yet)."""
+
+    @transition(field=status, source=T.EVALUATING, target=T.ACTIVE, conditions=[_has_version])
+    def activate(self):
+        """Offer the template to editors."""
+
+    @transition(field=status, source=T.EVALUATING, target=T.DRAFT)
+    def return_to_draft(self):
+        """Evaluation showed it needs more work."""
+
+    @transition(field=status, source=[T.DRAFT, T.EVALUATING, T.ACTIVE], target=T.RETIRED)
+    def retire(self):
+        """Withdraw the template; drafts made with it keep pointing at their version."""
+
+    @transition(field=status, source=T.RETIRED, target=T.DRAFT)
+    def reopen(self):
+        """Bring a retired template back as a draft (it must be evaluated again)."""
 
 
 class PromptTemplateVersion(models.Model):
@@ -121,3 +152,9 @@ class PromptTemplateVersion(models.Model):
         if self.pk and not kwargs.pop("_allow_update", False):
             raise ValueError("Prompt template versions are immutable; create a new version.")
         super().save(*args, **kwargs)
+
+    def mapping_for(self, page_class) -> dict[str, str]:
+        """The flat output field -> page field mapping for pages of ``page_class``."""
+        from ..drafting.schema import mapping_for
+
+        return mapping_for(self.output_fields, page_class)

@@ -9,6 +9,8 @@ from wagtail.admin.panels import FieldPanel
 from wagtail.fields import RichTextField, StreamField
 from wagtail.models import Page
 
+from ecm_ops.admin.panels import AIProvenancePanel
+
 
 class HomePage(Page):
     intro = RichTextField(blank=True)
@@ -34,6 +36,7 @@ class NewsArticle(Page):
     tags = ClusterTaggableManager(through=NewsArticleTag, blank=True)
 
     content_panels = Page.content_panels + [
+        AIProvenancePanel(),
         FieldPanel("intro"),
         FieldPanel("body"),
         FieldPanel("tags"),
@@ -68,6 +71,7 @@ class AdviceArticle(Page):
     tags = ClusterTaggableManager(through=AdviceArticleTag, blank=True)
 
     content_panels = Page.content_panels + [
+        AIProvenancePanel(),
         FieldPanel("intro"),
         FieldPanel("body"),
         FieldPanel("tags"),
