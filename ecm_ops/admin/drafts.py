@@ -8,7 +8,6 @@ generate screen and its drafts.
 from __future__ import annotations
 
 from django.contrib.contenttypes.models import ContentType
-from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
@@ -21,9 +20,10 @@ from ..drafting.new_page import can_create, create_page_and_request_draft
 from ..drafting.service import cancel_draft, request_draft, usable_templates
 from ..models import DraftRequest
 from ..providers.base import provider_label
-from ..services import ServiceError
+from ..services import PermissionDenied, ServiceError
 from ..states import JobStatus
 from .forms import BriefForm
+from .refusals import refusals
 
 #: What the editor sees for each job status ("done" rather than "succeeded").
 STATUS_LABELS = {
@@ -66,11 +66,12 @@ def _submit(request, form, start):
     return redirect("ecm_ops:draft_status", pk=draft.pk), 302
 
 
+@refusals
 def generate(request, page_id: int):
     """The brief for an existing page (the editor's header button and the AI panel)."""
     page = get_object_or_404(Page, pk=page_id).specific
     if not page.permissions_for_user(request.user).can_edit():
-        raise DjangoPermissionDenied
+        raise PermissionDenied("You cannot edit this page, so you cannot generate a draft for it.")
     form, off_label = _brief_form(request, type(page))
     status = 200
     if request.method == "POST":
@@ -90,6 +91,7 @@ def generate(request, page_id: int):
     )
 
 
+@refusals
 def generate_new(request, app_label: str, model_name: str, parent_id: int):
     """The brief for a page that does not exist yet (see ``drafting/new_page.py``)."""
     parent = get_object_or_404(Page, pk=parent_id).specific
@@ -101,7 +103,7 @@ def generate_new(request, app_label: str, model_name: str, parent_id: int):
     if page_model not in get_page_models():
         raise Http404("Unknown page type.")
     if not can_create(parent, page_model, request.user):
-        raise DjangoPermissionDenied
+        raise PermissionDenied("You cannot create this type of page here.")
     form, off_label = _brief_form(request, page_model)
     status = 200
     if request.method == "POST":
@@ -133,7 +135,7 @@ def _draft_for(request, pk: int) -> DraftRequest:
         pk=pk,
     )
     if not draft.page.permissions_for_user(request.user).can_edit():
-        raise DjangoPermissionDenied
+        raise PermissionDenied("You cannot edit the page this draft belongs to.")
     return draft
 
 
@@ -152,6 +154,7 @@ def status_payload(draft: DraftRequest) -> dict:
     }
 
 
+@refusals
 def draft_status(request, pk: int):
     draft = _draft_for(request, pk)
     if (
@@ -167,6 +170,7 @@ def draft_status(request, pk: int):
 
 
 @require_POST
+@refusals
 def draft_cancel(request, pk: int):
     draft = _draft_for(request, pk)
     try:
