@@ -16,9 +16,16 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 
+# Every deterministic built-in check (the optional LLM rubric check,
+# "ecm_ops.content_checks.llm_rubric.LLMRubricCheck", is enabled by adding it to CHECKS).
 DEFAULT_CHECKS = [
     "ecm_ops.content_checks.artefacts.AIArtefactsCheck",
     "ecm_ops.content_checks.pii.PIICheck",
+    "ecm_ops.content_checks.claims.ClaimsCheck",
+    "ecm_ops.content_checks.style.StyleCheck",
+    "ecm_ops.content_checks.readability.ReadabilityCheck",
+    "ecm_ops.content_checks.links.LinksCheck",
+    "ecm_ops.content_checks.duplicates.NearDuplicateCheck",
 ]
 
 DEFAULTS: dict[str, Any] = {
@@ -47,6 +54,25 @@ DEFAULTS: dict[str, Any] = {
     # Seconds a single check may take before it fails closed.
     "CHECK_TIME_BUDGET": 5.0,
     "PII_ALLOWLIST": [],
+    # Per-check time budgets in seconds by check id (e.g. {"llm_rubric": 60}); others use
+    # CHECK_TIME_BUDGET or the check class's own ``time_budget``.
+    "CHECK_TIME_BUDGETS": {},
+    # Extra canonical-text fields by page type ("app_label.model" -> [field names]), for page
+    # classes you cannot edit; a class's own ``ecm_ops_text_fields`` wins.
+    "TEXT_FIELDS": {},
+    # Readability targets by page type, "*" for the rest: max_grade (Flesch-Kincaid grade)
+    # and/or min_ease (Flesch reading ease).
+    "READABILITY_TARGETS": {"*": {"max_grade": 12}},
+    # The style rule pack shipped in ecm_ops/content_checks/rules/default/ (besides the
+    # admin-managed StyleRulePacks).
+    "STYLE_DEFAULT_PACK": True,
+    # Near-duplicates: estimated Jaccard similarity of 5-word shingles above which a page
+    # is reported (warning; blocker at NEAR_DUPLICATE_BLOCKER).
+    "NEAR_DUPLICATE_THRESHOLD": 0.5,
+    "NEAR_DUPLICATE_BLOCKER": 0.9,
+    # Overall score (weighted findings per 100 words) at or above which a text needs at least
+    # this tier level: [[score, level], ...]. See ecm_ops.content_checks.scoring.
+    "SCORE_TIER_THRESHOLDS": [[0.0, 1], [2.0, 2], [5.0, 3], [10.0, 4]],
     # Seconds after publication for the first post-publication re-screen.
     "MONITORING_FIRST_CHECK_AFTER": 3600,
     # USD per million tokens, by model name prefix (the longest matching prefix wins; a model
@@ -63,6 +89,10 @@ DEFAULTS: dict[str, Any] = {
 }
 
 
+#: Dict settings whose keys are the site's own (page types, check ids, models): replaced whole.
+FREE_FORM = {"PRICES", "CHECK_TIME_BUDGETS", "TEXT_FIELDS", "READABILITY_TARGETS"}
+
+
 def _merge(defaults: dict[str, Any], overrides: dict[str, Any], path: str) -> dict[str, Any]:
     merged = dict(defaults)
     for key, value in overrides.items():
@@ -71,7 +101,7 @@ def _merge(defaults: dict[str, Any], overrides: dict[str, Any], path: str) -> di
             raise ImproperlyConfigured(
                 f"Unknown ECM_OPS setting {path}{key!r}. Known settings: {known}."
             )
-        if isinstance(defaults[key], dict) and isinstance(value, dict) and key != "PRICES":
+        if isinstance(defaults[key], dict) and isinstance(value, dict) and key not in FREE_FORM:
             merged[key] = _merge(defaults[key], value, f"{path}{key}.")
         else:
             merged[key] = value

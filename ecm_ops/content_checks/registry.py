@@ -1,14 +1,37 @@
 """The check registry: small classes named by dotted path in ``ECM_OPS["CHECKS"]``.
 
 A check subclasses :class:`BaseCheck` and yields :class:`FindingData`. Checks fail closed: one
-that raises or runs past ``ECM_OPS["CHECK_TIME_BUDGET"]`` seconds yields a blocker
-"check could not run" finding instead of silently passing.
+that raises or runs past its time budget yields a blocker "check could not run" finding (and
+an error in the ``ecm_ops.checks`` log) instead of silently passing; its partial findings are
+dropped.
+
+Time budget of a check, first found: ``ECM_OPS["CHECK_TIME_BUDGETS"][check_id]``, the class's
+``time_budget``, ``ECM_OPS["CHECK_TIME_BUDGET"]``.
+
+Where a check runs: pure-text checks (``runs_in_thread = True``, the default) run in a worker
+thread, so one that hangs is abandoned when its budget is up. Checks that query the database
+set ``runs_in_thread = False`` and run in the caller's thread (a Django connection belongs to
+its thread, and the caller's transaction must be visible); their budget is enforced when they
+return, so a slow one still fails closed, but it is not interrupted.
+
+Adding a check::
+
+    class NoLatinCheck(BaseCheck):
+        check_id = "house.latin"
+        label = "Latin abbreviations"
+
+        def run(self, doc, context):
+            for m in re.finditer(r"\\b(e\\.g|i\\.e)\\.", doc.text):
+                yield self.finding(doc, Severity.INFO, m.start(), m.end(), "Avoid Latin.")
+
+    ECM_OPS = {"CHECKS": [*DEFAULT_CHECKS, "mysite.checks.NoLatinCheck"]}
 """
 
 from __future__ import annotations
 
 import concurrent.futures
 import logging
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -46,6 +69,35 @@ class CheckContext:
     policy: Any = None
     brief: dict = field(default_factory=dict)
     extra: dict = field(default_factory=dict)
+    #: The drafting template's instruction text, if the page came from an AI draft.
+    instructions: str = ""
+    #: The StyleGuide whose terminology applies (None: the check looks it up).
+    style_guide: Any = None
+    #: Run metadata checks report back (e.g. ``meta["llm_rubric"]`` = tokens and cost).
+    meta: dict = field(default_factory=dict)
+
+    def fill_from_drafts(self) -> None:
+        """Take the brief, the template's instructions and its style guide from the page's
+        latest successful AI draft, for whatever the caller did not give (one query)."""
+        if self.page is None or not getattr(self.page, "pk", None):
+            return
+        if self.brief and self.instructions and self.style_guide is not None:
+            return
+        from ..models import DraftRequest
+        from ..states import JobStatus
+
+        draft = (
+            DraftRequest.objects.filter(page_id=self.page.pk, status=JobStatus.SUCCEEDED)
+            .select_related("template_version__template__style_guide")
+            .order_by("-created_at", "-pk")
+            .first()
+        )
+        if draft is None:
+            return
+        self.brief = self.brief or dict(draft.brief or {})
+        self.instructions = self.instructions or draft.template_version.instructions
+        if self.style_guide is None:
+            self.style_guide = draft.template_version.template.style_guide
 
 
 class BaseCheck:
@@ -53,6 +105,10 @@ class BaseCheck:
 
     check_id: str = ""
     label: str = ""
+    #: Seconds this check may take (None: ECM_OPS["CHECK_TIME_BUDGET"]).
+    time_budget: float | None = None
+    #: False for checks that query the database (see the module docstring).
+    runs_in_thread: bool = True
 
     def run(self, doc: CanonicalText, context: CheckContext) -> Iterable[FindingData]:
         raise NotImplementedError
@@ -101,29 +157,49 @@ def get_checks() -> tuple[BaseCheck, ...]:
 _executor = concurrent.futures.ThreadPoolExecutor(max_workers=4, thread_name_prefix="ecm-check")
 
 
+def budget_for(check: BaseCheck) -> float:
+    budgets = conf.get("CHECK_TIME_BUDGETS")
+    if check.check_id in budgets:
+        return float(budgets[check.check_id])
+    if check.time_budget is not None:
+        return float(check.time_budget)
+    return float(conf.get("CHECK_TIME_BUDGET"))
+
+
+def could_not_run(check: BaseCheck, reason: str) -> FindingData:
+    check_id = check.check_id or type(check).__name__
+    return FindingData(
+        check_id=f"{check_id}.could_not_run",
+        severity=Severity.BLOCKER,
+        message=f"The check “{check.label or check_id}” could not run ({reason}), so this text "
+        "has not been cleared by it.",
+        suggestion="Save again to retry; if it keeps failing, ask a site administrator.",
+    )
+
+
 def run_check(
     check: BaseCheck, doc: CanonicalText, context: CheckContext, budget: float | None = None
 ) -> list[FindingData]:
-    budget = conf.get("CHECK_TIME_BUDGET") if budget is None else budget
+    """Run one check, failing closed (see the module docstring)."""
+    budget = budget_for(check) if budget is None else budget
     check_id = check.check_id or type(check).__name__
-    future = _executor.submit(lambda: list(check.run(doc, context)))
+    started = time.perf_counter()
     try:
-        return future.result(timeout=budget)
+        if check.runs_in_thread:
+            future = _executor.submit(lambda: list(check.run(doc, context)))
+            return future.result(timeout=budget)
+        findings = list(check.run(doc, context))
+        elapsed = time.perf_counter() - started
+        if elapsed <= budget:
+            return findings
+        raise concurrent.futures.TimeoutError
     except concurrent.futures.TimeoutError:
-        logger.error("Check %s exceeded its %.1fs budget", check_id, budget)
+        logger.error("Check %s exceeded its %.2fs budget", check_id, budget)
         reason = f"it took longer than {budget:g} seconds"
     except Exception as exc:
         logger.exception("Check %s crashed", check_id)
         reason = f"it failed with {type(exc).__name__}"
-    return [
-        FindingData(
-            check_id=f"{check_id}.could_not_run",
-            severity=Severity.BLOCKER,
-            message=f"The check “{check.label or check_id}” could not run ({reason}), so this text "
-            "has not been cleared by it.",
-            suggestion="Save again to retry; if it keeps failing, ask a site administrator.",
-        )
-    ]
+    return [could_not_run(check, reason)]
 
 
 def run_checks(
@@ -133,6 +209,7 @@ def run_checks(
 ) -> list[FindingData]:
     """Run every registered check on ``doc``; findings sorted by position."""
     context = context or CheckContext()
+    context.fill_from_drafts()
     findings: list[FindingData] = []
     for check in checks if checks is not None else get_checks():
         findings.extend(run_check(check, doc, context))

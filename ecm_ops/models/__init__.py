@@ -2,6 +2,7 @@
 
 from ..workflows import RiskTieredReviewTask  # noqa: E402  (a Wagtail Task is a model)
 from .drafts import DraftRequest, FieldProvenance
+from .fingerprints import PageFingerprint, PageFingerprintBand
 from .governance import (
     EscalationTimer,
     ReviewTier,
@@ -19,6 +20,7 @@ from .review import (
     ReviewCaseUserObjectPermission,
 )
 from .screening import Finding, ScreeningRun
+from .style import StyleRulePack
 
 __all__ = [
     "Approval",
@@ -28,6 +30,8 @@ __all__ = [
     "Finding",
     "Incident",
     "MonitoringCheck",
+    "PageFingerprint",
+    "PageFingerprintBand",
     "PromptTemplate",
     "PromptTemplateVersion",
     "ReviewCase",
@@ -41,4 +45,5 @@ __all__ = [
     "RiskTieredReviewTask",
     "ScreeningRun",
     "StyleGuide",
+    "StyleRulePack",
 ]

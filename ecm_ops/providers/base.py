@@ -123,6 +123,17 @@ class Provider(abc.ABC):
             ProviderError: any failure, as one of its subclasses.
         """
 
+    def rubric(self, request):
+        """Judge a text against a rubric (:class:`~ecm_ops.providers.rubric.RubricRequest` ->
+        ``RubricResult``). The default asks ``generate`` for a JSON array of issues.
+
+        Raises:
+            ProviderError: any failure (MalformedOutput when the answer is not the array).
+        """
+        from .rubric import rubric_via_generate
+
+        return rubric_via_generate(self, request)
+
 
 def get_provider() -> Provider:
     """The provider configured by ``ECM_OPS["PROVIDER"]``."""

@@ -41,6 +41,15 @@ class OfflineProvider(Provider):
         )
         return GenerationResult(fields=fields, usage=usage, model=self.default_model)
 
+    def rubric(self, request):
+        """No model, so no opinion: never any issues (deterministic); input tokens are
+        estimated from the word count so that cost accounting has something to record."""
+        from .rubric import RubricResult
+
+        return RubricResult(
+            issues=[], usage=Usage(input_tokens=_words(request.text)), model=self.default_model
+        )
+
     @staticmethod
     def _body(topic: str, audience: str, points: list[str]) -> str:
         esc = html.escape
