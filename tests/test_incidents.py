@@ -79,7 +79,9 @@ def test_authorised_editor_acknowledges_then_resolves(demo, client, incident):
     incident.refresh_from_db()
     assert incident.state == "resolved" and incident.note == "Text corrected."
     actions = list(
-        PageLogEntry.objects.filter(page=incident.page, user=senior).values_list("action", flat=True)
+        PageLogEntry.objects.filter(page=incident.page, user=senior).values_list(
+            "action", flat=True
+        )
     )
     assert "ecm_ops.incident.acknowledged" in actions and "ecm_ops.incident.resolved" in actions
     with pytest.raises(Conflict):

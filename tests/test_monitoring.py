@@ -156,7 +156,10 @@ def test_external_check_refuses_private_addresses_by_default(fake_server):
     for url in (f"{fake_server}/ok", "http://10.0.0.1/", "http://169.254.169.254/latest/"):
         ok, reason = check_url(url)
         assert not ok and "private or local" in reason
-    assert check_url("ftp://example.com/x") == (False, "only http and https addresses can be checked")
+    assert check_url("ftp://example.com/x") == (
+        False,
+        "only http and https addresses can be checked",
+    )
 
 
 def test_external_check_against_a_loopback_server_when_opted_in(demo, fake_server, settings):
@@ -170,6 +173,8 @@ def test_external_check_against_a_loopback_server_when_opted_in(demo, fake_serve
     body = f'<p><a href="{fake_server}/ok">a</a> <a href="{fake_server}/missing">b</a></p>'
     page = make_article(demo["news"], "external", body=body, live=True)
     findings = [
-        f for f in health.health_findings(page, canonical_text(page)) if f.check_id == health.EXTERNAL
+        f
+        for f in health.health_findings(page, canonical_text(page))
+        if f.check_id == health.EXTERNAL
     ]
     assert [f.excerpt for f in findings] == [f"{fake_server}/missing"]

@@ -35,7 +35,9 @@ def test_submit_with_a_blocker_is_refused_and_nothing_typed_is_lost(demo, client
     assert response.status_code == 200
     text = response.content.decode()
     assert "Not submitted" in text and "ai_artefacts.self_reference" in text
-    assert not WorkflowState.objects.filter(base_content_type__isnull=False, object_id=str(page.pk)).exists()
+    assert not WorkflowState.objects.filter(
+        base_content_type__isnull=False, object_id=str(page.pk)
+    ).exists()
     assert not ReviewCase.objects.filter(page=page).exists()
     page.refresh_from_db()
     assert page.revisions.count() == before + 1

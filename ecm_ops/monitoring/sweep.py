@@ -29,7 +29,15 @@ from ..content_checks.canonical import canonical_text
 from ..content_checks.registry import CheckContext, run_checks
 from ..content_checks.scoring import count, score
 from ..jobs import claims, outbox
-from ..models import Finding, Incident, RiskPolicy, ScreeningRun, SweepChunk, SweepRun
+from ..models import (
+    DraftRequest,
+    Finding,
+    Incident,
+    RiskPolicy,
+    ScreeningRun,
+    SweepChunk,
+    SweepRun,
+)
 from ..services.screening import finding_rows
 from ..states import JobStatus, ScreeningTrigger, Severity
 from . import health
@@ -104,6 +112,40 @@ def _specific_pages(page_ids: list[int]) -> list[Page]:
     return pages
 
 
+class _PrefetchedContext(CheckContext):
+    """A check context whose draft data (brief, instructions, style guide) the sweep already
+    loaded for the whole chunk, so it must not look it up again per page."""
+
+    def fill_from_drafts(self) -> None:
+        return None
+
+
+def _drafts(page_ids: list[int]) -> dict[int, DraftRequest]:
+    """Each page's latest successful AI draft (one query for the chunk)."""
+    latest: dict[int, DraftRequest] = {}
+    for draft in (
+        DraftRequest.objects.filter(page_id__in=page_ids, status=JobStatus.SUCCEEDED)
+        .select_related("template_version__template__style_guide")
+        .order_by("page_id", "created_at", "pk")
+    ):
+        latest[draft.page_id] = draft
+    return latest
+
+
+def _context(page, policy, draft) -> CheckContext:
+    context = _PrefetchedContext(
+        page=page,
+        page_type=f"{page._meta.app_label}.{page._meta.model_name}",
+        policy=policy,
+        extra={"sweep": True},
+    )
+    if draft is not None:
+        context.brief = dict(draft.brief or {})
+        context.instructions = draft.template_version.instructions
+        context.style_guide = draft.template_version.template.style_guide
+    return context
+
+
 def screen_pages(page_ids: list[int]) -> dict[str, int]:
     """Screen the live pages among ``page_ids`` with the current rules; store one monitoring
     run per page; open incidents for new blockers. Returns counts."""
@@ -111,15 +153,11 @@ def screen_pages(page_ids: list[int]) -> dict[str, int]:
     policies = _policies()
     docs = [canonical_text(page) for page in pages]
     ctx = health.prefetch(pages, docs)
+    drafts = _drafts([p.pk for p in pages])
     now = timezone.now()
     results = []
     for page, doc in zip(pages, docs, strict=True):
-        context = CheckContext(
-            page=page,
-            page_type=f"{page._meta.app_label}.{page._meta.model_name}",
-            policy=_nearest(policies, page.path),
-            extra={"sweep": True},
-        )
+        context = _context(page, _nearest(policies, page.path), drafts.get(page.pk))
         findings = run_checks(doc, context) + health.health_findings(page, doc, ctx)
         findings.sort(key=lambda f: (f.start, f.check_id))
         results.append((page, doc, findings))
