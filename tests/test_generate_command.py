@@ -159,3 +159,22 @@ def test_same_checks_as_the_button_permission_and_budget(demo, page, settings):
     with pytest.raises(CommandError, match="Refused: This site has used its monthly AI budget"):
         run("--page", str(page.pk), "--template", "news-explainer", "--user", "editor")
     assert not DraftRequest.objects.exists()
+
+
+@pytest.mark.redis
+@transactional
+def test_with_rq_wait_polls_and_a_timed_out_draft_is_finished_by_the_worker(
+    demo, page, brief_file, rq_queue
+):
+    from .conftest import run_worker
+
+    argv = ["--page", str(page.pk), "--template", "news-explainer", "--user", "editor"]
+    argv += ["--brief-file", brief_file, "--wait", "--timeout", "0.3", "--poll-interval", "0.1"]
+    out = StringIO()
+    with pytest.raises(CommandError, match="still queued after 0.3 s; it is not lost"):
+        call_command("ecm_ops_generate", *argv, stdout=out)
+    result = json.loads(out.getvalue())
+    assert result["status"] == "queued" and rq_queue.count == 1
+    run_worker(rq_queue)
+    draft = DraftRequest.objects.get(pk=result["draft"])
+    assert draft.status == "succeeded" and draft.revision_id is not None

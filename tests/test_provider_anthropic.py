@@ -225,3 +225,15 @@ def test_gateway_base_url_is_where_requests_go():
     rec = Recorder(message(GOOD))
     provider(rec, base_url="http://127.0.0.1:9/gateway").generate(request())
     assert str(rec.requests[0].url) == "http://127.0.0.1:9/gateway/v1/messages"
+
+
+def test_workers_reuse_one_sdk_client_per_configuration(settings, monkeypatch):
+    monkeypatch.delenv("ANTHROPIC_BASE_URL", raising=False)
+    settings.ECM_OPS = {**settings.ECM_OPS, "ANTHROPIC": {"API_KEY": API_KEY}}
+    first, second = AnthropicProvider.from_settings(), AnthropicProvider.from_settings()
+    assert first._client is second._client
+    settings.ECM_OPS = {**settings.ECM_OPS, "ANTHROPIC": {"API_KEY": API_KEY, "TIMEOUT": 5.0}}
+    third = AnthropicProvider.from_settings()
+    assert third._client is not first._client and third._client.timeout == 5.0
+    monkeypatch.setenv("ANTHROPIC_BASE_URL", "http://127.0.0.1:9/gw")
+    assert AnthropicProvider.from_settings()._client is not third._client

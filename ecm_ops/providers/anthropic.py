@@ -14,6 +14,8 @@
 from __future__ import annotations
 
 import json
+import os
+from functools import lru_cache
 from typing import Any
 
 from .. import conf
@@ -58,19 +60,17 @@ class AnthropicProvider(Provider):
         self._client = client
         self._has_key = client is not None or bool(api_key)
         if client is None and api_key:
-            import anthropic
-
-            kwargs: dict[str, Any] = {
-                "api_key": api_key,
-                "timeout": float(settings["TIMEOUT"] if timeout is None else timeout),
-                "max_retries": int(settings["MAX_RETRIES"] if max_retries is None else max_retries),
-            }
-            base_url = base_url or settings["BASE_URL"]
-            if base_url:  # otherwise the SDK reads ANTHROPIC_BASE_URL itself
-                kwargs["base_url"] = base_url
+            options = (
+                float(settings["TIMEOUT"] if timeout is None else timeout),
+                int(settings["MAX_RETRIES"] if max_retries is None else max_retries),
+                base_url or settings["BASE_URL"],
+            )
             if http_client is not None:
-                kwargs["http_client"] = http_client
-            self._client = anthropic.Anthropic(**kwargs)
+                self._client = _new_client(api_key, *options, http_client=http_client)
+            else:  # one client (and connection pool) per configuration and process
+                self._client = _shared_client(
+                    api_key, *options, os.environ.get("ANTHROPIC_BASE_URL")
+                )
 
     def __repr__(self) -> str:  # never show the client (it holds the key)
         return f"<AnthropicProvider model={self.default_model!r}>"
@@ -145,6 +145,24 @@ class AnthropicProvider(Provider):
         )
         fields = parse_fields(text, request.output_fields, usage)
         return GenerationResult(fields=fields, usage=usage, model=actual_model, stop_reason=stop)
+
+
+def _new_client(api_key, timeout, max_retries, base_url, http_client=None):
+    import anthropic
+
+    kwargs: dict[str, Any] = {"api_key": api_key, "timeout": timeout, "max_retries": max_retries}
+    if base_url:  # otherwise the SDK reads ANTHROPIC_BASE_URL itself
+        kwargs["base_url"] = base_url
+    if http_client is not None:
+        kwargs["http_client"] = http_client
+    return anthropic.Anthropic(**kwargs)
+
+
+@lru_cache(maxsize=4)
+def _shared_client(api_key, timeout, max_retries, base_url, env_base_url):
+    """Reuse the SDK client across drafts in a worker (keeps its HTTPS connections alive).
+    ``env_base_url`` is only part of the cache key, so a changed ANTHROPIC_BASE_URL is seen."""
+    return _new_client(api_key, timeout, max_retries, base_url)
 
 
 def output_schema(output_fields: dict[str, str]) -> dict[str, Any]:
