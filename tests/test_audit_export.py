@@ -93,6 +93,7 @@ def test_json_tells_the_whole_story(demo, client):
         (ai_rev.pk, "editor"),
         (pub_rev.pk, "editor"),
     ]
+    assert rec["human_review"] == "approved"
     (case,) = rec["reviews"]
     assert case["tier"] == "Standard" and case["state"] == "approved"
     assert case["tier_reasons"][0].startswith("Standard because:")
@@ -178,6 +179,9 @@ def test_who_may_export(demo, client):
     assert client.get(export_url(news)).status_code == 200
     html = client.get(export_url(news, fmt="html"))
     assert html.status_code == 200 and b"Night buses return" in html.content
+    # The demo's library page was published without any review: the trail says so.
+    assert b'data-human-review="none"' in html.content
+    assert b'data-human-review="approved"' in html.content
     client.logout()
     response = client.get(export_url(news))
     assert response.status_code == 302 and "login" in response.url

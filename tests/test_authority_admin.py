@@ -219,6 +219,12 @@ def test_delegation_to_a_named_reviewer(demo, news, client, manager):
         policy=news[0],
     )
     assert not has_authority(outsider, other)
+    # The case screen offers the delegation to those who may use it.
+    client.force_login(demo["users"]["admin"])
+    assert (
+        b"data-ecm-delegate" in client.get(reverse("ecm_ops:review_case", args=[other.pk])).content
+    )
+    client.force_login(manager)
     # A closed case cannot be delegated.
     ReviewCase.objects.filter(pk=other.pk).update(state="approved")
     closed = client.post(

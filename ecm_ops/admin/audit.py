@@ -51,6 +51,12 @@ class AuditExportForm(forms.Form):
         return data
 
 
+def _with_format(request, fmt: str) -> str:
+    query = request.GET.copy()
+    query["format"] = fmt
+    return query.urlencode()
+
+
 def _may_open(user) -> bool:
     return bool(
         user.is_superuser
@@ -91,5 +97,12 @@ def export_view(request):
     return TemplateResponse(
         request,
         "ecm_ops/audit/export.html",
-        {"form": form, "records": records, "section": section, "shown": True},
+        {
+            "form": form,
+            "records": records,
+            "section": section,
+            "shown": True,
+            "csv_query": _with_format(request, "csv"),
+            "json_query": _with_format(request, "json"),
+        },
     )

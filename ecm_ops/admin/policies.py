@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+from django import forms
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin import messages
 from wagtail.admin.forms import WagtailAdminModelForm
@@ -82,16 +83,16 @@ class RiskPolicyForm(WagtailAdminModelForm):
             level = _raw_int(form, "level")
             if level is not None:
                 by_level[level].append(form)
-        for level, forms in by_level.items():
-            if len(forms) > 1:
+        for level, same in by_level.items():
+            if len(same) > 1:
                 ok = False
-                labels = ", ".join(f"“{f.data.get(f.add_prefix('label'), '')}”" for f in forms)
+                labels = ", ".join(f"“{f.data.get(f.add_prefix('label'), '')}”" for f in same)
                 message = _(
                     "Level %(level)s is used by more than one tier (%(labels)s). "
                     "Give each tier its own level."
                 ) % {"level": level, "labels": labels}
                 self.add_error(None, message)
-                for form in forms:
+                for form in same:
                     form.add_error(None, message)
         minimum = (getattr(self, "cleaned_data", None) or {}).get("minimum_level")
         if tiers and minimum and not any(lvl >= minimum for lvl in by_level):
@@ -141,6 +142,8 @@ class RiskPolicyForm(WagtailAdminModelForm):
         return ok
 
 
+JSON_LIST = forms.Textarea(attrs={"rows": 1})
+
 TIER_PANELS = [
     FieldRowPanel([FieldPanel("label"), FieldPanel("level"), FieldPanel("approvals_required")]),
     FieldRowPanel([FieldPanel("required_group"), FieldPanel("sla_hours")]),
@@ -149,10 +152,12 @@ TIER_PANELS = [
 
 RULE_PANELS = [
     FieldRowPanel([FieldPanel("name"), FieldPanel("tier")]),
-    FieldPanel("page_types"),
+    FieldPanel("page_types", widget=JSON_LIST),
     PageChooserPanel("section"),
-    FieldPanel("tags"),
-    FieldRowPanel([FieldPanel("finding_checks"), FieldPanel("finding_min_severity")]),
+    FieldPanel("tags", widget=JSON_LIST),
+    FieldRowPanel(
+        [FieldPanel("finding_checks", widget=JSON_LIST), FieldPanel("finding_min_severity")]
+    ),
     FieldRowPanel(
         [FieldPanel("min_score"), FieldPanel("min_ai_share"), FieldPanel("min_template_risk")]
     ),
@@ -209,7 +214,7 @@ class RiskPolicyViewSet(ModelViewSet):
                     FieldPanel("max_send_backs"),
                     FieldPanel("escalation_group"),
                     FieldPanel("unpublish_on_blocker"),
-                    FieldPanel("strict_advice_checks"),
+                    FieldPanel("strict_advice_checks", widget=JSON_LIST),
                 ],
                 heading=_("Section rules"),
             ),

@@ -197,6 +197,7 @@ def audit_records(section: Page, since: datetime, until: datetime) -> list[dict]
                     for r in revisions[pid]
                     if not pub_id or r.pk <= pub_id
                 ],
+                "human_review": _human_review(cases[pid], pub_id),
                 "reviews": [_case_record(c) for c in cases[pid]],
                 "escalations": [_event(e) for e in events[pid] if e.action in ESCALATION_ACTIONS],
                 "overrides": [_event(e) for e in events[pid] if e.action in OVERRIDE_ACTIONS],
@@ -205,6 +206,17 @@ def audit_records(section: Page, since: datetime, until: datetime) -> list[dict]
             }
         )
     return records
+
+
+def _human_review(cases: list[ReviewCase], revision_id) -> str:
+    """How the published revision got through review, in a word: ``approved`` (people
+    approved it), ``skipped`` (low risk, by policy) or ``none`` (no decided case covers it,
+    e.g. published before ecm_ops or through an audited override)."""
+    states = {c.state for c in cases if c.revision_id == revision_id}
+    for state in ("approved", "skipped"):
+        if state in states:
+            return state
+    return "none"
 
 
 def _case_record(case: ReviewCase) -> dict:
@@ -309,7 +321,7 @@ def csv_rows(records: list[dict]):
             rec["published"]["at"].isoformat(),
             rec["published"]["by"],
             "",
-            f"revision {rec['published']['revision']}",
+            f"revision {rec['published']['revision']}; human review: {rec['human_review']}",
         ]
         diff = rec["ai_vs_published"]
         if diff:
