@@ -153,7 +153,8 @@ def test_request_changes_then_resubmit_opens_a_new_case(demo, health_case, clien
     client.force_login(senior)
     with capture(execute=True):
         client.post(
-            workflow_action_url(page, "reject", health_case.task_state), {"comment": "Cite a source"}
+            workflow_action_url(page, "reject", health_case.task_state),
+            {"comment": "Cite a source"},
         )
     health_case.refresh_from_db()
     assert health_case.state == "changes_requested"

@@ -49,7 +49,9 @@ def review_clears(page, revision) -> bool:
         return False
     if case.revision_id == revision.pk:
         return True
-    return canonical_text(case.revision.as_object()).text == canonical_text(revision.as_object()).text
+    return (
+        canonical_text(case.revision.as_object()).text == canonical_text(revision.as_object()).text
+    )
 
 
 def refusal(page, revision) -> str:

@@ -312,7 +312,9 @@ def withdraw_for_task_state(task_state_pk: int, user=None, reason: str = "") -> 
         task_state_id=task_state_pk, state__in=OPEN_REVIEW_STATES
     ):
         latest = (
-            Page.objects.filter(pk=case.page_id).values_list("latest_revision_id", flat=True).first()
+            Page.objects.filter(pk=case.page_id)
+            .values_list("latest_revision_id", flat=True)
+            .first()
         )
         if latest and latest != case.revision_id:
             why = f"Superseded by a newer revision ({latest}) of this page."
