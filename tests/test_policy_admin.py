@@ -107,6 +107,11 @@ def test_create_then_add_ordered_rules_and_they_classify(demo, culture, admin_cl
     rules = list(RiskRule.objects.filter(policy=policy).order_by("sort_order"))
     assert [r.name for r in rules] == ["Obituaries", "Warnings"]
     assert rules[0].tags == ["obituary"] and rules[0].page_types == []
+    listing = admin_client.get(reverse(risk_policies.get_url_name("index")))
+    assert listing.status_code == 200
+    assert reverse("ecm_ops:policy_authority", args=[policy.pk]) in listing.content.decode()
+    form = admin_client.get(edit_url).content.decode()
+    assert "Classification rules (in order)" in form and "Obituaries" in form
     page = culture.add_child(instance=NewsArticle(title="A life", slug="a-life", live=False))
     result = classify(page, tags=["Obituary"])
     assert result.tier == rev
