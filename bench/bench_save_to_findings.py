@@ -83,7 +83,10 @@ def worker_main() -> None:
     with job_settings():
         from ecm_ops.jobs.outbox import get_queue
 
+        from ecm_ops.services.screening import warm_up
+
         queue = get_queue()
+        warm_up()  # forked job processes inherit the loaded checks
         connections.close_all()
         Worker([queue], connection=queue.connection).work()
 

@@ -39,10 +39,11 @@ def _editable_page(request, page_id: int):
 
 def findings_state(page, user) -> dict:
     """Everything the panel shows, as data (the JSON endpoint and the template share it)."""
+    # Read the open run first, then the finished one, and show the gate's run: a run that
+    # finishes between the two reads is then shown as done, never half-way.
     run = screening_service.latest_run(page.pk)
-    finished = screening_service.latest_finished_run(page.pk)
     gate = screening_service.gate_for(page)
-    shown = finished
+    shown = gate["run"]
     findings = []
     if shown is not None:
         findings = sorted(
@@ -63,7 +64,7 @@ def findings_state(page, user) -> dict:
             "message": gate["message"],
             "can_override": gate["blocked"] and screening_service.has_section_authority(user, page),
             "override_url": reverse("ecm_ops:screening_override", args=[shown.pk])
-            if gate["blocked"]
+            if gate["blocked"] and shown is not None
             else "",
         },
         "findings": [
