@@ -152,6 +152,7 @@ def test_status_page_polls_and_cancel_works_without_reload(demo, news, client):
         reverse("ecm_ops:draft_cancel", args=[draft.pk]), HTTP_ACCEPT="application/json"
     )
     assert again.status_code == 409 and "already cancelled" in again.json()["error"]
+    assert "ecm_ops.draft.cancelled" in log_actions(news)
 
 
 def test_editor_who_cannot_edit_the_page_is_refused_everywhere(demo, news, client, outsider):

@@ -14,6 +14,7 @@ number of revisions or drafts. On the create view it offers "Generate this page 
 
 from __future__ import annotations
 
+from django.core.exceptions import FieldDoesNotExist
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.panels import Panel
@@ -40,6 +41,8 @@ class AIProvenancePanel(Panel):
                 context["generate_url"] = self._create_generate_url()
                 return context
             rows = provenance.for_page(page)
+            for row in rows:
+                row.label = _field_label(type(page), row.field_name)
             drafts = {}
             for row in rows:
                 if row.draft_id and row.draft_id not in drafts:
@@ -63,3 +66,10 @@ class AIProvenancePanel(Panel):
                 )
             except (KeyError, NoReverseMatch):
                 return None
+
+
+def _field_label(model, name: str) -> str:
+    try:
+        return str(model._meta.get_field(name).verbose_name).capitalize()
+    except FieldDoesNotExist:  # a field removed since the draft: show its name
+        return name

@@ -226,4 +226,5 @@ def cancel_draft(draft_pk: int, user) -> DraftRequest:
     draft.status = JobStatus.CANCELLED
     draft.error = "Cancelled by the editor."
     draft.save(update_fields=["status", "error"])
+    audit.record(draft.page, "ecm_ops.draft.cancelled", user, draft=draft.pk)
     return draft

@@ -41,8 +41,15 @@
     return app.getControllerForElementAndIdentifier(form, "w-unsaved");
   }
 
+  // Wagtail's controller takes its first snapshot 2 s after load; before that, any real
+  // (trusted) input by the editor counts as an unsaved change.
+  let userEdited = false;
+
   function hasUnsavedChanges(form) {
     const ctrl = unsavedController(form);
+    if (ctrl && !ctrl.initialFormData) {
+      return form.dataset.wUnsavedForceValue === "true" || userEdited;
+    }
     if (ctrl) {
       if (typeof ctrl.hasChanges === "function") ctrl.hasChanges();
       return Boolean(ctrl.hasEditsValue || ctrl.hasCommentsValue);
@@ -95,6 +102,11 @@
         return;
       }
     }
+    const edited = (event) => {
+      if (event.isTrusted) userEdited = true;
+    };
+    form.addEventListener("input", edited, true);
+    form.addEventListener("change", edited, true);
     document.addEventListener("click", (event) => {
       const link = event.target.closest("a[data-ecm-generate]");
       if (!link || !hasUnsavedChanges(form)) return;
