@@ -48,13 +48,12 @@ class RiskTieredReviewTask(Task):
         )
 
     def get_actions(self, obj, user):
-        from .governance.authority import can_review
-        from .states import ReviewState
+        """Approve / Request changes, only for users who may decide the open case (authority
+        for its tier and section or a delegation, and no conflict). One query: Wagtail's
+        dashboard calls this once per row."""
+        from .services.review import decidable_case
 
-        case = self._case(obj)
-        if case is None or case.state not in (ReviewState.AWAITING_REVIEW, ReviewState.ESCALATED):
-            return []
-        if not can_review(user, case):
+        if decidable_case(obj.pk, user, task=self) is None:
             return []
         return [
             ("reject", _("Request changes"), True),

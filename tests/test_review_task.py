@@ -116,6 +116,15 @@ def test_moderation_query_is_one_query(demo, health_case, django_assert_num_quer
         assert list(task.get_task_states_user_can_moderate(outsider)) == []
 
 
+def test_get_actions_is_one_query_per_row(demo, health_case, django_assert_num_queries):
+    """Wagtail's dashboard calls get_actions once per moderation row."""
+    page = health_case.page.specific
+    with django_assert_num_queries(1):
+        assert demo["task"].get_actions(page, demo["users"]["senior"])
+    with django_assert_num_queries(1):
+        assert demo["task"].get_actions(page, demo["users"]["editor"]) == []
+
+
 def test_requester_sees_why_on_the_case_screen(demo, health_case, client, capture):
     editor = demo["users"]["editor"]
     client.force_login(editor)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django_fsm import can_proceed
 from wagtail.models import Page, TaskState, WorkflowState
@@ -330,6 +331,30 @@ def withdraw_for_task_state(task_state_pk: int, user=None, reason: str = "") -> 
             reason=case.outcome_reason,
         )
         notifications.case_decided(case, user)
+
+
+def decidable_case(page_id: int, user, task=None) -> ReviewCase | None:
+    """The case on ``page_id`` that ``user`` may decide now, in ONE query (authority or
+    delegation, minus the four-eyes conflicts), or None. Used per row by Wagtail's dashboard
+    through the task's ``get_actions``, so it must stay one query."""
+    if not (user and user.is_authenticated and user.is_active):
+        return None
+    cases = authority.cases_reviewable_by(user).filter(
+        page_id=page_id, state__in=(ReviewState.AWAITING_REVIEW, ReviewState.ESCALATED)
+    )
+    if task is not None:
+        cases = cases.filter(task_state__task=task)
+    drafted = DraftRequest.objects.filter(
+        page_id=OuterRef("page_id"), requester=user, created_at__lte=OuterRef("created_at")
+    )
+    return (
+        cases.exclude(requester=user)
+        .exclude(revision__user=user)
+        .exclude(Exists(drafted))
+        .select_related("tier")
+        .order_by("-pk")
+        .first()
+    )
 
 
 def conflicts_by_case(cases, user) -> dict[int, str]:

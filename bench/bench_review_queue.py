@@ -1,0 +1,104 @@
+"""Review queue numbers (issue 5): 1,000 open cases over 20 sections, for a reviewer with
+authority on 5 sections (plus a few delegated cases elsewhere).
+
+* ``review_queue_queries_100`` / ``review_queue_queries_1000``: queries for one GET of the
+  queue (first page of 50) with 100 and with 1,000 open cases (goal <= 25, and the same at both
+  sizes: no N+1).
+* ``review_queue_median_ms``: median server time of the GET over 30 requests at 1,000 cases
+  after 3 warm-up requests (goal <= 250 ms).
+
+Database: SQLite in memory unless ``DATABASE_URL`` is set; on PostgreSQL Django's test-database
+creation makes and drops its own database (``ECM_OPS_TEST_DB_NAME`` or
+``test_ecm_ops_bench_review``), never touching the real one.
+
+Run: ``DJANGO_SETTINGS_MODULE=sandbox_site.settings.test .venv/bin/python bench/bench_review_queue.py``
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sandbox_site.settings.test")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.db import connection  # noqa: E402
+from django.test.utils import (  # noqa: E402
+    CaptureQueriesContext,
+    setup_databases,
+    setup_test_environment,
+    teardown_databases,
+    teardown_test_environment,
+)
+
+RUNS, WARMUP = 30, 3
+GOAL_QUERIES, GOAL_MS = 25, 250.0
+
+
+def _get(client, url) -> tuple[float, int, int]:
+    with CaptureQueriesContext(connection) as queries:
+        started = time.perf_counter()
+        response = client.get(url)
+        elapsed = (time.perf_counter() - started) * 1000
+    assert response.status_code == 200, response.status_code
+    return elapsed, len(queries), response.content.count(b"/admin/ecm-ops/reviews/")
+
+
+def main() -> int:
+    from django.test import Client
+    from django.urls import reverse
+    from review_bench_data import add_cases, build_world
+
+    vendor = connection.vendor
+    if vendor == "postgresql":
+        name = os.environ.get("ECM_OPS_TEST_DB_NAME") or "test_ecm_ops_bench_review"
+        connection.settings_dict.setdefault("TEST", {})["NAME"] = name
+        where = f"PostgreSQL (throwaway test database {name!r})"
+    else:
+        where = f"{vendor} (in-memory test database)"
+    print(f"# bench_review_queue on {where}")
+    setup_test_environment()
+    old_config = setup_databases(verbosity=0, interactive=False)
+    try:
+        world = build_world()
+        client = Client()
+        client.force_login(world["reviewer"])
+        url = reverse("ecm_ops:review_queue")
+        counts = {}
+        for total in (100, 1000):
+            add_cases(world, total - world["made"])
+            _get(client, url)  # warm caches (content types, permissions)
+            _ms, queries, links = _get(client, url)
+            counts[total] = queries
+            print(f"# {total} open cases: {queries} queries, {links} case links on page 1")
+            print(
+                f"bench: review_queue_queries_{total} = {queries} queries "
+                f"(goal <= {GOAL_QUERIES}, equal at 100 and 1000)"
+            )
+        for _ in range(WARMUP):
+            _get(client, url)
+        times = [_get(client, url)[0] for _ in range(RUNS)]
+        print(
+            f"# constant: {counts[100] == counts[1000]}; p90 {sorted(times)[int(RUNS * 0.9)]:.1f} ms"
+        )
+        print(
+            f"bench: review_queue_median_ms = {statistics.median(times):.1f} ms "
+            f"(goal <= {GOAL_MS:.0f})"
+        )
+    finally:
+        teardown_databases(old_config, verbosity=0)
+        teardown_test_environment()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
