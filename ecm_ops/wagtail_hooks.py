@@ -8,8 +8,9 @@ from wagtail import hooks
 from wagtail.admin.menu import Menu, MenuItem, SubmenuMenuItem
 from wagtail.admin.widgets.button import Button
 
+from .admin import findings as findings_admin
+from .admin import review_hooks, viewsets
 from .admin import urls as admin_urls
-from .admin import viewsets
 from .services import audit, page_events
 
 
@@ -27,6 +28,7 @@ def register_viewsets():
 def register_menu():
     items = [
         MenuItem(_("Review queue"), reverse("ecm_ops:review_queue"), icon_name="tasks", order=100),
+        MenuItem(_("Incidents"), reverse("ecm_ops:incidents"), icon_name="warning", order=110),
         MenuItem(
             _("Approval authority"), reverse("ecm_ops:authority"), icon_name="lock", order=120
         ),
@@ -73,9 +75,48 @@ def after_edit_page(request, page):
     page_events.page_saved(page, request.user)
 
 
+@hooks.register("before_publish_page")
+def guard_direct_publish(request, page):
+    return review_hooks.before_publish_page(request, page)
+
+
+@hooks.register("after_edit_page")
+def restart_review_on_new_revision(request, page):
+    return review_hooks.after_edit_page(request, page)
+
+
+@hooks.register("before_bulk_action")
+def guard_bulk_publish(request, action_type, objects, action_class_instance):
+    return review_hooks.before_bulk_action(request, action_type, objects)
+
+
 @hooks.register("after_create_page")
 def after_create_page(request, page):
     page_events.page_saved(page, request.user)
+
+
+@hooks.register("before_edit_page")
+def submit_gate(request, page):
+    return findings_admin.before_edit_page(request, page)
+
+
+@hooks.register("insert_editor_js")
+def findings_panel_js():
+    return format_html(
+        '<script src="{}" data-ecm-findings-url="{}" defer></script>',
+        static("ecm_ops/js/findings_panel.js"),
+        reverse("ecm_ops:page_findings", args=[0]),
+    )
+
+
+@hooks.register("construct_explorer_page_queryset")
+def annotate_listing_scores(parent_page, pages, request):
+    return findings_admin.annotate_scores(pages)
+
+
+@hooks.register("register_page_listing_buttons")
+def listing_score_badge(page, user, next_url=None):
+    return findings_admin.score_badge(page)
 
 
 @hooks.register("construct_homepage_panels")

@@ -4,6 +4,8 @@ from . import audit as audit_views
 from . import authority as authority_views
 
 from . import drafts, review
+from . import findings as findings_views
+from . import incidents as incident_views
 
 app_name = "ecm_ops"
 urlpatterns = [
@@ -16,6 +18,21 @@ urlpatterns = [
     path("drafts/<int:pk>/", drafts.draft_status, name="draft_status"),
     path("drafts/<int:pk>/cancel/", drafts.draft_cancel, name="draft_cancel"),
     path("reviews/", review.queue, name="review_queue"),
+    path("reviews/<int:pk>/", review.case_detail, name="review_case"),
+    path(
+        "pages/<int:page_id>/publish-override/",
+        review.publish_override,
+        name="publish_override",
+    ),
+    path("pages/<int:page_id>/findings/", findings_views.page_findings, name="page_findings"),
+    path(
+        "screenings/<int:run_id>/override/",
+        findings_views.screening_override,
+        name="screening_override",
+    ),
+    path("pages/<int:page_id>/monitoring/", incident_views.page_monitoring, name="page_monitoring"),
+    path("incidents/", incident_views.incident_list, name="incidents"),
+    path("incidents/<int:pk>/", incident_views.incident_detail, name="incident_detail"),
     # governance: approval authority, delegation, audit export
     path("authority/", authority_views.index, name="authority"),
     path("authority/<int:pk>/", authority_views.policy_authority, name="policy_authority"),

@@ -28,9 +28,16 @@ ACTIONS = {
     "ecm_ops.review.delegated": ("Delegate review", "Review delegated to a named reviewer"),
     "ecm_ops.authority.granted": ("Grant authority", "Approval authority granted"),
     "ecm_ops.authority.revoked": ("Revoke authority", "Approval authority revoked"),
+    "ecm_ops.review.rejected": ("Reject", "Review rejected"),
+    "ecm_ops.publish.refused": ("Refuse direct publish", "Direct publish refused (review)"),
+    "ecm_ops.publish.override": ("Override review", "Published without review (override)"),
     "ecm_ops.monitoring.scheduled": ("Schedule monitoring", "Monitoring scheduled"),
     "ecm_ops.monitoring.checked": ("Monitoring check", "Monitoring check ran"),
     "ecm_ops.incident.opened": ("Open incident", "Incident opened"),
+    "ecm_ops.screening.overridden": ("Override blockers", "Pre-screen blockers overridden"),
+    "ecm_ops.incident.acknowledged": ("Acknowledge incident", "Incident acknowledged"),
+    "ecm_ops.incident.resolved": ("Resolve incident", "Incident resolved"),
+    "ecm_ops.incident.unpublished": ("Unpublish on incident", "Unpublished because of an incident"),
 }
 
 
