@@ -24,28 +24,31 @@ from __future__ import annotations
 import re
 
 from ..states import Severity
+from .fastmatch import finditer_ci
 from .registry import BaseCheck
 
-PATTERNS: list[tuple[str, str, re.Pattern, str]] = [
-    ("ai_artefacts.self_reference", Severity.BLOCKER, re.compile(
-        r"\bas an? (?:AI|artificial intelligence)(?: language)?(?: model| assistant)\b|"
-        r"\bI am an? (?:AI|large language model|language model)\b", re.I),
+# Strings are case-insensitive patterns (lower case, run by fastmatch); compiled patterns are
+# used as they are.
+PATTERNS: list[tuple[str, str, str | re.Pattern, str]] = [
+    ("ai_artefacts.self_reference", Severity.BLOCKER, (
+        r"\bas an? (?:ai|artificial intelligence)(?: language)?(?: model| assistant)\b|"
+        r"\bi am an? (?:ai|large language model|language model)\b"),
      "The text talks about itself as an AI model."),
-    ("ai_artefacts.refusal", Severity.BLOCKER, re.compile(
-        r"\bI(?:'m| am)? (?:sorry,? but I )?(?:cannot|can't|am unable to|'m unable to|"
-        r"won't be able to) (?:help|assist|provide|write|create|comply|fulfil+)\b", re.I),
+    ("ai_artefacts.refusal", Severity.BLOCKER, (
+        r"\bi(?:'m| am)? (?:sorry,? but i )?(?:cannot|can't|am unable to|'m unable to|"
+        r"won't be able to) (?:help|assist|provide|write|create|comply|fulfil+)\b"),
      "The text contains a model refusal."),
-    ("ai_artefacts.knowledge_cutoff", Severity.BLOCKER, re.compile(
+    ("ai_artefacts.knowledge_cutoff", Severity.BLOCKER, (
         r"\b(?:my|the model's) (?:knowledge|training data|training) (?:cut-?off|only goes|"
         r"ends)\b|\bas of my (?:last )?(?:knowledge |training )?(?:update|cut-?off)\b|"
-        r"\bI (?:do not|don't) have (?:access to )?(?:real-time|current|up-to-date) "
-        r"(?:information|data)\b", re.I),
+        r"\bi (?:do not|don't) have (?:access to )?(?:real-time|current|up-to-date) "
+        r"(?:information|data)\b"),
      "The text mentions the model's knowledge cut-off."),
-    ("ai_artefacts.chatter", Severity.WARNING, re.compile(
-        r"\b(?:Sure|Certainly|Of course|Absolutely)[,!] here(?:'s| is) (?:the|a|an|your)\b|"
-        r"\bI hope this (?:helps|article helps)\b|\bLet me know if you(?:'d| would) like\b|"
-        r"\bHere is (?:the|a|your) (?:revised |rewritten )?(?:article|draft|text|version)\b|"
-        r"\bFeel free to (?:adjust|modify|edit)\b", re.I),
+    ("ai_artefacts.chatter", Severity.WARNING, (
+        r"\b(?:sure|certainly|of course|absolutely)[,!] here(?:'s| is) (?:the|a|an|your)\b|"
+        r"\bi hope this (?:helps|article helps)\b|\blet me know if you(?:'d| would) like\b|"
+        r"\bhere is (?:the|a|your) (?:revised |rewritten )?(?:article|draft|text|version)\b|"
+        r"\bfeel free to (?:adjust|modify|edit)\b"),
      "Assistant chatter was left in the text."),
     ("ai_artefacts.placeholder", Severity.BLOCKER, re.compile(
         r"\[(?:INSERT|ADD|PLACEHOLDER|YOUR|TBD|CITATION|NAME|DATE|LINK)[^\]\n]{0,80}\]|"
@@ -54,11 +57,10 @@ PATTERNS: list[tuple[str, str, re.Pattern, str]] = [
      "A placeholder was left in the text."),
 ]  # fmt: skip
 
-ECHO_TALK = re.compile(
+ECHO_TALK = (
     r"\b(?:as (?:requested|instructed|specified) in the (?:brief|prompt|instructions)|"
     r"the (?:brief|prompt) (?:asks|says|requires|specifies)|"
-    r"(?:target|word) (?:length|count):\s*\d+)\b",
-    re.I,
+    r"(?:target|word) (?:length|count):\s*\d+)\b"
 )
 END_OK = tuple(".!?:;\"')]’”»")
 DANGLING = re.compile(
@@ -76,7 +78,11 @@ class AIArtefactsCheck(BaseCheck):
 
     def run(self, doc, context):
         for check_id, severity, pattern, message in PATTERNS:
-            for match in pattern.finditer(doc.text):
+            if isinstance(pattern, str):
+                matches = finditer_ci(pattern, doc.text, doc.lower)
+            else:
+                matches = pattern.finditer(doc.text)
+            for match in matches:
                 yield self.finding(
                     doc,
                     severity,
@@ -116,7 +122,7 @@ class AIArtefactsCheck(BaseCheck):
             )
 
     def _prompt_echo(self, doc, context):
-        for match in ECHO_TALK.finditer(doc.text):
+        for match in finditer_ci(ECHO_TALK, doc.text, doc.lower):
             yield self.finding(
                 doc,
                 Severity.WARNING,

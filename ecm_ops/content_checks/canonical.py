@@ -23,6 +23,7 @@ with the offsets of their anchor text (``(start, end)`` in :attr:`CanonicalText.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from html.parser import HTMLParser
 from typing import NamedTuple
 
@@ -65,6 +66,11 @@ class CanonicalText:
     @property
     def word_count(self) -> int:
         return len(self.text.split())
+
+    @cached_property
+    def lower(self) -> str:
+        """``text.lower()``, computed once (for case-insensitive matching)."""
+        return self.text.lower()
 
     def field_at(self, offset: int) -> str:
         for span in self.spans:

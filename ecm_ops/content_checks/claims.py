@@ -25,6 +25,7 @@ from __future__ import annotations
 import re
 
 from ..states import Severity
+from .fastmatch import finditer_ci
 from .registry import BaseCheck
 
 SOURCE_WINDOW = 200
@@ -37,13 +38,14 @@ MONTHS = (
     r"Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)"
 )
 
-PATTERNS: list[tuple[str, str, re.Pattern, str]] = [
-    ("claims.statistic", Severity.INFO, re.compile(
+# Strings are case-insensitive patterns (lower case, run by fastmatch); compiled patterns are
+# case-sensitive.
+PATTERNS: list[tuple[str, str, str | re.Pattern, str]] = [
+    ("claims.statistic", Severity.INFO,
         r"\b\d+(?:[.,]\d+)?\s?(?:%|per ?cent\b|percent\b|percentage points?\b)|"
         r"\b(?:\d+|one|two|three|four|five|six|seven|eight|nine) (?:in|out of) "
         r"(?:\d+|ten|five|four|three|two|a hundred)\b|"
         r"\b(?:twice|three times|four times|\d+(?:\.\d+)? times) (?:as|more|less|fewer)\b",
-        re.I),
      "A statistic: check the figure and its source."),
     ("claims.money", Severity.INFO, re.compile(
         r"[$£€¥]\s?\d[\d,]*(?:\.\d+)?(?:\s?(?:million|billion|trillion|bn|m|k)\b)?|"
@@ -58,36 +60,35 @@ PATTERNS: list[tuple[str, str, re.Pattern, str]] = [
     ("claims.quotation", Severity.INFO, re.compile(
         r"[\"“][^\"“”\n]{1,600}[\"”]"),
      "A direct quotation: check the wording and who said it."),
-    ("claims.absolute", Severity.WARNING, re.compile(
+    ("claims.absolute", Severity.WARNING, (
         r"\b(?:guarantee[sd]?|cures?|cured|risk[- ]free|100% (?:safe|effective|natural)|"
         r"never fails?|always works|miracle|the (?:very )?best|world'?s (?:best|first|leading)|"
-        r"number one|proven to|no side effects|completely safe|instant results)\b", re.I),
+        r"number one|proven to|no side effects|completely safe|instant results)\b"),
      "An absolute promise or superlative: can it be proven? Soften it or cite proof."),
-    ("claims.medical", Severity.WARNING, re.compile(
+    ("claims.medical", Severity.WARNING, (
         ADVICE_LEAD + r"\b(?:take|taking|dose|dosage|medicat\w*|medicine\w*|prescri\w*|"
         r"antibiotic\w*|supplement\w*|vaccin\w*|treat\w*|diagnos\w*|symptoms?|"
         r"see a doctor|pills?|tablets?)\b|"
-        r"\b\d+(?:\.\d+)?\s?(?:mg|mcg|µg|ml|IU)\b(?:[^.!?\n]{0,40}\b(?:daily|a day|per day|"
-        r"twice|every))?", re.I),
+        r"\b\d+(?:\.\d+)?\s?(?:mg|mcg|µg|ml|iu)\b(?:[^.!?\n]{0,40}\b(?:daily|a day|per day|"
+        r"twice|every))?"),
      "Medical advice language: a qualified reviewer must check it."),
-    ("claims.financial", Severity.WARNING, re.compile(
+    ("claims.financial", Severity.WARNING, (
         ADVICE_LEAD + r"\b(?:invest\w*|buy|sell|shares?|stocks?|crypto\w*|bitcoin|pensions?|"
-        r"mortgages?|loans?|savings?|funds?|ISA|portfolio|borrow\w*)\b|"
-        r"\b(?:guaranteed returns?|can'?t lose|double your money|returns? of \d+%)", re.I),
+        r"mortgages?|loans?|savings?|funds?|isa|portfolio|borrow\w*)\b|"
+        r"\b(?:guaranteed returns?|can'?t lose|double your money|returns? of \d+%)"),
      "Financial advice language: a qualified reviewer must check it."),
-    ("claims.legal", Severity.WARNING, re.compile(
+    ("claims.legal", Severity.WARNING, (
         ADVICE_LEAD + r"\b(?:sue|lawsuit|legal action|court|tribunal|lawyer|solicitor|"
         r"contract|liable|liability|file a claim|appeal)\b|"
         r"\byou (?:are|are not|aren't) legally (?:required|entitled|obliged|allowed)\b|"
-        r"\byou have (?:a|the) (?:legal )?right to\b", re.I),
+        r"\byou have (?:a|the) (?:legal )?right to\b"),
      "Legal advice language: a qualified reviewer must check it."),
 ]  # fmt: skip
 
-UNSOURCED = re.compile(
+UNSOURCED = (
     r"\b(?:(?:many |some |recent |new )?(?:studies|research|scientists|experts|doctors|surveys?)"
     r" (?:show|shows|showed|suggest|suggests|found|find|say|says|agree|prove|proves|confirm)|"
-    r"it is (?:widely )?(?:known|believed|said)|according to)\b",
-    re.I,
+    r"it is (?:widely )?(?:known|believed|said)|according to)\b"
 )
 NAMED_SOURCE = re.compile(r"\s+(?:the\s+)?[A-Z][\w&'-]+")
 CITATION = re.compile(
@@ -115,8 +116,15 @@ class ClaimsCheck(BaseCheck):
         strict = strict_ids(context.policy)
         text = doc.text
         for check_id, severity, pattern, message in PATTERNS:
-            for match in pattern.finditer(text):
-                if check_id == "claims.quotation" and len(match.group().split()) < 4:
+            if isinstance(pattern, str):
+                matches = finditer_ci(pattern, text, doc.lower)
+            else:
+                matches = pattern.finditer(text)
+            for match in matches:
+                if (
+                    check_id == "claims.quotation"
+                    and len(text[match.start() : match.end()].split()) < 4
+                ):
                     continue
                 yield self.finding(
                     doc,
@@ -132,12 +140,12 @@ class ClaimsCheck(BaseCheck):
     def _unsourced(self, doc, strict):
         text = doc.text
         anchors = [s for s, _e in doc.link_spans]
-        for match in UNSOURCED.finditer(text):
+        for match in finditer_ci(UNSOURCED, text, doc.lower):
             start, end = match.span()
             lo, hi = max(0, start - SOURCE_WINDOW), end + SOURCE_WINDOW
             if any(lo <= a <= hi for a in anchors) or CITATION.search(text, lo, hi):
                 continue
-            named = match.group().lower() == "according to" and NAMED_SOURCE.match(text, end)
+            named = text[start:end].lower() == "according to" and NAMED_SOURCE.match(text, end)
             severity = Severity.INFO if named else Severity.WARNING
             yield self.finding(
                 doc,

@@ -1,9 +1,9 @@
 """MinHash signatures of word shingles, in pure Python.
 
 One-permutation hashing (Li, Owen & Zhang 2012) with rotation densification (Shrivastava &
-Li 2014): each 5-word shingle is hashed once (BLAKE2b, 64 bits, stable across processes and
-Python versions); its low 6 bits pick one of 64 bins and the rest is the value kept if it is
-the bin's minimum; empty bins borrow the next non-empty bin's value (plus a per-step offset).
+Li 2014): each 5-word shingle is hashed once (CRC-32 per word, combined with fixed odd 64-bit
+multipliers: stable across processes and Python versions, and cheap); its top 6 bits pick
+one of 64 bins and the low 58 bits are the value kept if it is the bin's minimum; empty bins borrow the next non-empty bin's value (plus a per-step offset).
 Two signatures agree in a bin with probability equal to the Jaccard similarity of the two
 shingle sets, so ``similarity`` estimates it. For candidate search the 64 bins form 16
 bands of 4 (LSH): texts sharing a band key are candidates; a pair with Jaccard similarity
@@ -14,6 +14,7 @@ at 0.3 ≈ 0.12.
 from __future__ import annotations
 
 import re
+import zlib
 from hashlib import blake2b
 
 SHINGLE_WORDS = 5
@@ -24,17 +25,20 @@ MIN_SHINGLES = 10
 _EMPTY = -1
 _OFFSET = 0x9E3779B97F4A7C15  # added per densification step, keeps borrowed values distinct
 _MASK58 = (1 << 58) - 1
+_MASK64 = (1 << 64) - 1
+_K = (0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9, 0xD6E8FEB86659FD93,
+      0xFF51AFD7ED558CCD)  # fmt: skip
 WORD = re.compile(r"\w+")
 
 
 def shingle_hashes(text: str) -> list[int]:
-    words = [w.lower() for w in WORD.findall(text)]
+    """A 64-bit hash per 5-word shingle: CRC-32 of each word, combined with odd 64-bit
+    multipliers per position (so order matters); the high bits are well mixed."""
+    words = [zlib.crc32(w.encode()) for w in WORD.findall(text.lower())]
+    k1, k2, k3, k4, k5 = _K
     return [
-        int.from_bytes(
-            blake2b(" ".join(words[i : i + SHINGLE_WORDS]).encode(), digest_size=8).digest(),
-            "big",
-        )
-        for i in range(len(words) - SHINGLE_WORDS + 1)
+        (a * k1 + b * k2 + c * k3 + d * k4 + e * k5) & _MASK64
+        for a, b, c, d, e in zip(words, words[1:], words[2:], words[3:], words[4:], strict=False)
     ]
 
 
@@ -45,7 +49,7 @@ def signature(text: str) -> list[int] | None:
         return None
     sig = [_EMPTY] * BINS
     for h in hashes:
-        b, v = h & (BINS - 1), h >> 6
+        b, v = h >> 58, h & _MASK58
         if sig[b] == _EMPTY or v < sig[b]:
             sig[b] = v
     filled = list(sig)

@@ -39,6 +39,7 @@ from dataclasses import dataclass
 import yaml
 
 from ..states import Severity
+from .fastmatch import finditer_ci
 
 LEVELS = {"suggestion": Severity.INFO, "warning": Severity.WARNING, "error": Severity.BLOCKER}
 SUPPORTED = {"existence", "substitution", "occurrence", "repetition", "capitalization",
@@ -141,6 +142,14 @@ class Rule:
         raise NotImplementedError
 
 
+def _matches(rule, doc, lo: int, hi: int):
+    """``rule.pattern.finditer`` over ``doc.text[lo:hi]``; ignore-case rules written in lower
+    case take the fast path of :mod:`.fastmatch` (same matches, offsets into ``doc.text``)."""
+    if rule.flags & re.I and (lo, hi) == (0, len(doc.text)):
+        return finditer_ci(rule.source, doc.text, doc.lower)
+    return rule.pattern.finditer(doc.text, lo, hi)
+
+
 def _words_pattern(tokens: list[str], nonword: bool) -> str:
     body = "|".join(f"(?:{t})" for t in tokens)
     return f"(?:{body})" if nonword else rf"\b(?:{body})\b"
@@ -155,13 +164,15 @@ class Existence(Rule):
         parts = [_words_pattern(tokens, bool(rule.get("nonword")))] if tokens else []
         if raw:
             parts.append("".join(raw))
-        self.pattern = _regex(self.name, "|".join(parts), self.flags)
+        self.source = "|".join(parts)
+        self.pattern = _regex(self.name, self.source, self.flags)
 
     def hits(self, doc, cache):
         for lo, hi in self.regions(doc):
-            for m in self.pattern.finditer(doc.text, lo, hi):
-                if m.end() > m.start() and m.group().lower() not in self.exceptions:
-                    yield Hit(m.start(), m.end(), self.say(m.group()), self.severity)
+            for m in _matches(self, doc, lo, hi):
+                found = doc.text[m.start() : m.end()]
+                if m.end() > m.start() and found.lower() not in self.exceptions:
+                    yield Hit(m.start(), m.end(), self.say(found), self.severity)
 
 
 class Substitution(Rule):
@@ -172,14 +183,21 @@ class Substitution(Rule):
         if not isinstance(swap, dict) or not swap:
             raise RuleError(f"Rule {self.name}: substitution needs a 'swap' mapping.")
         self.replacements = [str(v) for v in swap.values()]
-        groups = "|".join(f"(?P<s{i}>{k})" for i, k in enumerate(swap))
-        self.pattern = _regex(self.name, rf"\b(?:{groups})\b", self.flags)
+        # One group per key, numbered by hand (keys may hold groups of their own): the key
+        # that matched is the outer group that closed last (``lastindex``).
+        self.key_of_group, number = {}, 1
+        for i, key in enumerate(swap):
+            self.key_of_group[number] = i
+            number += 1 + _regex(self.name, str(key), 0).groups
+        groups = "|".join(f"({k})" for k in swap)
+        self.source = rf"\b(?:{groups})\b"
+        self.pattern = _regex(self.name, self.source, self.flags)
 
     def hits(self, doc, cache):
         for lo, hi in self.regions(doc):
-            for m in self.pattern.finditer(doc.text, lo, hi):
-                found = m.group()
-                wanted = self.replacements[int(m.lastgroup[1:])]
+            for m in _matches(self, doc, lo, hi):
+                found = doc.text[m.start() : m.end()]
+                wanted = self.replacements[self.key_of_group[m.lastindex]]
                 options = [w.strip() for w in wanted.split("|")]
                 if found.lower() in self.exceptions or found.lower() in (
                     o.lower() for o in options
@@ -232,26 +250,20 @@ class Repetition(Rule):
 
     def compile(self, rule):
         tokens = _list(self.name, rule, "tokens") or [r"[^\s]+"]
-        self.pattern = _regex(self.name, "|".join(f"(?:{t})" for t in tokens), self.flags)
+        token = "|".join(f"(?:{t})" for t in tokens)
+        _regex(self.name, token, self.flags)
+        # A token, whitespace, the same token again (case-insensitively with ignorecase).
+        self.pattern = _regex(self.name, rf"(?<!\S)({token})\s+(?:\1)(?!\w)", self.flags)
         self.alpha = bool(rule.get("alpha"))
 
     def hits(self, doc, cache):
         text = doc.text
         for lo, hi in self.regions(doc):
-            prev = None
             for m in self.pattern.finditer(text, lo, hi):
-                word = m.group().lower()
-                if self.alpha and not word.isalpha():
-                    prev = None
+                word = m.group(1)
+                if (self.alpha and not word.isalpha()) or word.lower() in self.exceptions:
                     continue
-                if (
-                    prev
-                    and prev.group().lower() == word
-                    and not text[prev.end() : m.start()].strip()
-                ):
-                    if word not in self.exceptions:
-                        yield Hit(prev.start(), m.end(), self.say(m.group()), self.severity)
-                prev = m
+                yield Hit(m.start(), m.end(), self.say(word), self.severity)
 
 
 class Capitalization(Rule):
