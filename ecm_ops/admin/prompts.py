@@ -48,6 +48,11 @@ def page_content_types():
     ).order_by("model")
 
 
+def _page_type_label(content_type) -> str:
+    model = content_type.model_class()
+    return str(model._meta.verbose_name).capitalize() if model else content_type.model
+
+
 class PromptTemplateForm(WagtailAdminModelForm):
     """Template fields plus the versioned content (shown from the current version)."""
 
@@ -81,6 +86,7 @@ class PromptTemplateForm(WagtailAdminModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["page_types"].queryset = page_content_types()
+        self.fields["page_types"].label_from_instance = _page_type_label
         self.fields["page_types"].widget = forms.CheckboxSelectMultiple()
         self.fields["page_types"].widget.choices = self.fields["page_types"].choices
         version = self.instance.latest_version if self.instance.pk else None
