@@ -80,3 +80,15 @@ def test_unpublished_pages_are_not_compared(demo):
     page.unpublish()
     assert not PageFingerprint.objects.filter(page=page).exists()
     assert check(text) == []
+
+
+@pytest.mark.django_db
+def test_rebuild_command_fingerprints_pages_published_before_install(demo, capsys):
+    from django.core.management import call_command
+
+    page = publish(demo["news"], "older-story", prose(4))
+    PageFingerprint.objects.all().delete()  # as on a site that had live pages before ecm_ops
+    assert check(prose(4)) == []
+    call_command("ecm_ops_rebuild_fingerprints")
+    assert "live page(s)" in capsys.readouterr().out
+    assert PageFingerprint.objects.filter(page=page).exists() and check(prose(4))

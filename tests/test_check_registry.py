@@ -146,3 +146,37 @@ def test_scores_per_check_add_up_and_set_a_minimum_tier():
     assert minimum_level(0.0) == 1 and minimum_level(2.0) == 2 and minimum_level(4.9) == 2
     with override_settings(ECM_OPS={"SCORE_TIER_THRESHOLDS": [[0, 2], [20, 3]]}):
         assert minimum_level(0.0) == 2 and minimum_level(13.0) == 2
+
+
+class CaptureCheck(BaseCheck):
+    check_id = "site.capture"
+    seen: list = []
+
+    def run(self, doc, context):
+        CaptureCheck.seen.append((context.brief, context.instructions, context.style_guide))
+        return []
+
+
+@pytest.mark.django_db
+def test_context_is_filled_from_the_pages_latest_ai_draft(demo):
+    from ecm_ops.models import DraftRequest, PromptTemplate
+    from sandbox_site.content.models import NewsArticle
+
+    page = NewsArticle.objects.get(slug="draft-transport-plan")
+    version = PromptTemplate.objects.get(slug="news-explainer").latest_version
+    DraftRequest.objects.create(
+        page=page, template_version=version, brief={"topic": "old"}, status="failed"
+    )
+    DraftRequest.objects.create(
+        page=page, template_version=version, brief={"topic": "buses"}, status="succeeded"
+    )
+    CaptureCheck.seen.clear()
+    run_checks(doc(), CheckContext(page=page), checks=[CaptureCheck()])
+    brief, instructions, guide = CaptureCheck.seen[-1]
+    assert brief == {"topic": "buses"} and instructions == version.instructions
+    assert guide == version.template.style_guide
+    # What the caller gives wins; a bare text (no page) gets nothing from the database.
+    run_checks(doc(), CheckContext(page=page, brief={"topic": "mine"}), checks=[CaptureCheck()])
+    assert CaptureCheck.seen[-1][0] == {"topic": "mine"}
+    run_checks(doc(), CheckContext(), checks=[CaptureCheck()])
+    assert CaptureCheck.seen[-1] == ({}, "", None)
