@@ -30,9 +30,24 @@ from .review_support import (
 
 pytestmark = [
     pytest.mark.postgres,
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.django_db(transaction=True),
     pytest.mark.usefixtures("pinned_checks"),
 ]
+
+
+@pytest.fixture(autouse=True)
+def wagtail_baseline(transactional_db):
+    """A transactional test that ran earlier flushed Wagtail's migration data (the root page
+    and the default locale); put back what the demo needs. (``serialized_rollback`` clashes
+    with guardian's anonymous user, re-created on flush.)"""
+    from django.conf import settings
+    from wagtail.coreutils import get_supported_content_language_variant
+    from wagtail.models import Locale, Page
+
+    if not Page.objects.exists():
+        code = get_supported_content_language_variant(settings.LANGUAGE_CODE)
+        locale, _ = Locale.objects.get_or_create(language_code=code)
+        Page.add_root(instance=Page(title="Root", slug="root", locale=locale))
 
 
 def _approve_together(case, users) -> list[int]:
