@@ -133,3 +133,26 @@ def test_editor_without_edit_rights_cannot_see_the_override_screen(demo, ai_page
     client.force_login(outsider)
     response = client.get(reverse("ecm_ops:publish_override", args=[ai_page.pk]))
     assert response.status_code == 404
+
+
+def test_bulk_publish_of_ai_text_is_refused(demo, ai_page, client, capture):
+    human = news_page(demo, slug="human-bulk")
+    client.force_login(demo["users"]["senior"])
+    url = reverse("wagtail_bulk_action", args=("wagtailcore", "page", "publish"))
+    with capture(execute=True):
+        response = client.post(f"{url}?id={ai_page.pk}&id={human.pk}", {})
+    assert response.status_code == 302
+    ai_page.refresh_from_db()
+    human.refresh_from_db()
+    assert not ai_page.live and not human.live  # the whole batch is refused
+    assert "ecm_ops.publish.refused" in log_actions(ai_page)
+
+
+def test_bulk_publish_of_human_text_works(demo, client, capture):
+    human = news_page(demo, slug="human-bulk")
+    client.force_login(demo["users"]["senior"])
+    url = reverse("wagtail_bulk_action", args=("wagtailcore", "page", "publish"))
+    with capture(execute=True):
+        client.post(f"{url}?id={human.pk}", {})
+    human.refresh_from_db()
+    assert human.live
