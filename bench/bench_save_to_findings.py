@@ -82,7 +82,6 @@ def worker_main() -> None:
 
     with job_settings():
         from ecm_ops.jobs.outbox import get_queue
-
         from ecm_ops.services.screening import warm_up
 
         queue = get_queue()

@@ -105,6 +105,7 @@ def warm_up() -> None:
     waiting until their time budget ran out."""
     from ..content_checks.canonical import CanonicalText
     from ..content_checks.registry import get_checks
+    from . import review  # noqa: F401  (imported lazily by process_screening_run)
 
     doc = CanonicalText.from_fields([("title", "Warm-up text for the checks.")])
     for check in get_checks():
