@@ -75,6 +75,17 @@ DEFAULTS: dict[str, Any] = {
     "SCORE_TIER_THRESHOLDS": [[0.0, 1], [2.0, 2], [5.0, 3], [10.0, 4]],
     # Seconds after publication for the first post-publication re-screen.
     "MONITORING_FIRST_CHECK_AFTER": 3600,
+    # Save screenings closer together than this are coalesced (autosave); the newest revision
+    # is still screened when the debounced run starts.
+    "SCREEN_DEBOUNCE_SECONDS": 10,
+    # Nightly sweep of every live page: RQ cron expression and pages per chunk job.
+    "SWEEP_CRON": "30 2 * * *",
+    "SWEEP_CHUNK_SIZE": 100,
+    # Staleness when a page's tier sets no review_after_days (None: no staleness finding).
+    "STALE_AFTER_DAYS": 365,
+    # Optional network check of external links during monitoring (never on save). Private,
+    # loopback and link-local addresses are refused unless ALLOW_PRIVATE (SSRF).
+    "EXTERNAL_LINKS": {"ENABLED": False, "ALLOW_PRIVATE": False, "TIMEOUT": 5.0},
     # USD per million tokens, by model name prefix (the longest matching prefix wins; a model
     # without a price is recorded at cost 0 with a warning in the log). Cache writes are the
     # 5-minute ephemeral cache (1.25x input), cache reads 0.1x input. A site's PRICES replaces

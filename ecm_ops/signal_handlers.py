@@ -6,9 +6,9 @@ from wagtail.signals import page_published, page_unpublished, task_cancelled
 
 
 def _on_page_published(sender, instance, revision=None, **kwargs):
-    from .monitoring.service import schedule_check
+    from .monitoring.service import on_published
 
-    schedule_check(instance)
+    on_published(instance, user=kwargs.get("user"))
 
 
 def _refresh_fingerprint(sender, instance, **kwargs):

@@ -38,3 +38,22 @@ def reap() -> None:
         from .reaper import run_due_escalations
 
         run_due_escalations()
+
+
+def run_sweep(pk: int) -> None:
+    from ..monitoring.sweep import plan_sweep
+
+    plan_sweep(pk)
+
+
+def run_sweep_chunk(pk: int) -> None:
+    from ..monitoring.sweep import process_chunk
+
+    process_chunk(pk)
+
+
+def nightly_sweep() -> None:
+    """Cron entry point (``ecm_ops.cron``): start tonight's sweep of every live page."""
+    from ..monitoring.sweep import start_sweep
+
+    start_sweep("nightly")

@@ -15,7 +15,14 @@ from django.db.models import Q
 from django.utils import timezone
 
 from .. import conf
-from ..models import DraftRequest, EscalationTimer, MonitoringCheck, ScreeningRun
+from ..models import (
+    DraftRequest,
+    EscalationTimer,
+    MonitoringCheck,
+    ScreeningRun,
+    SweepChunk,
+    SweepRun,
+)
 from ..models.base import BackgroundWork
 from ..states import JobStatus
 from . import outbox
@@ -28,6 +35,8 @@ WORK_MODELS: list[type[BackgroundWork]] = [
     ScreeningRun,
     MonitoringCheck,
     EscalationTimer,
+    SweepRun,
+    SweepChunk,
 ]
 
 

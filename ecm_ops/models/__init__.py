@@ -11,7 +11,7 @@ from .governance import (
     RiskPolicy,
     RiskRule,
 )
-from .monitoring import Incident, MonitoringCheck
+from .monitoring import Incident, MonitoringCheck, SweepChunk, SweepRun
 from .prompts import PromptTemplate, PromptTemplateVersion, StyleGuide
 from .review import (
     Approval,
@@ -19,7 +19,7 @@ from .review import (
     ReviewCaseGroupObjectPermission,
     ReviewCaseUserObjectPermission,
 )
-from .screening import Finding, ScreeningRun
+from .screening import Finding, ScreeningOverride, ScreeningRun
 from .style import StyleRulePack
 
 __all__ = [
@@ -43,7 +43,10 @@ __all__ = [
     "RiskPolicy",
     "RiskRule",
     "RiskTieredReviewTask",
+    "ScreeningOverride",
     "ScreeningRun",
     "StyleGuide",
     "StyleRulePack",
+    "SweepChunk",
+    "SweepRun",
 ]
