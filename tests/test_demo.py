@@ -105,3 +105,19 @@ def test_rerunning_keeps_a_changed_password():
     run_demo()
     user.refresh_from_db()
     assert user.check_password("changed-by-the-editor")
+
+
+def test_demo_seeds_a_flushed_database():
+    # A transactional test flushes the rows Wagtail's migrations created (root page, locale,
+    # site); seeding must not depend on them.
+    from wagtail.models import Locale, Site
+
+    from sandbox_site.content.models import HomePage
+
+    Site.objects.all().delete()
+    Page.objects.all().delete()
+    Locale.objects.all().delete()
+    run_demo()
+    site = Site.objects.get(is_default_site=True)
+    assert site.root_page.specific_class is HomePage
+    assert Page.objects.get(depth=1).get_children().get().specific_class is HomePage

@@ -95,10 +95,22 @@ def _template(slug, name, use_case, page_model, risk, guide, instructions, outpu
     return template
 
 
+def _wagtail_root():
+    """Wagtail's migrations create the root page and the default locale; a flushed database
+    (e.g. after a transactional test) has neither. Put them back the way the migrations do."""
+    from django.conf import settings
+    from wagtail.coreutils import get_supported_content_language_variant
+    from wagtail.models import Locale
+
+    code = get_supported_content_language_variant(settings.LANGUAGE_CODE)
+    locale, _ = Locale.objects.get_or_create(language_code=code)
+    return Page.add_root(instance=Page(title="Root", slug="root", locale=locale))
+
+
 @transaction.atomic
 def seed() -> dict:
     """Create (or find) everything the demo needs. Safe to run any number of times."""
-    root = Page.get_first_root_node()
+    root = Page.get_first_root_node() or _wagtail_root()
     home = HomePage.objects.first()
     if home is None:
         home = _page(root, HomePage, "ecm-home", title="ecm_ops sandbox")
