@@ -3,6 +3,10 @@ the score badge in Wagtail's page listing (one query for the whole listing)."""
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
+import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -93,3 +97,45 @@ def test_listing_shows_score_badges_without_n_plus_one(demo, client):
     html, many = _listing(client, section)
     assert html.count('data-ecm-score="') == 7
     assert many == few
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_browser_editor_shows_findings_panel(demo, live_server):
+    """A real browser: the panel appears in Wagtail's editor with the blocker, its field and
+    excerpt, and the gate warning, loaded by the editor script from the JSON endpoint."""
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    from playwright.sync_api import expect, sync_playwright
+
+    from sandbox_site.content.demo_data import DEMO_USERS
+
+    from .conftest import CHROMIUM
+
+    editor = demo["users"]["editor"]
+    page_obj = make_article(demo["news"], "browser-story", user=editor)
+    screened(page_obj, PII_BODY, editor)
+    shots = Path(__file__).resolve().parent.parent / "screenshots"
+    shots.mkdir(exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--no-first-run", "--disable-sync"],
+        )  # fmt: skip
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            page.goto(f"{live_server.url}/admin/login/")
+            page.fill("input[name=username]", "editor")
+            page.fill("input[name=password]", DEMO_USERS["editor"][0])
+            page.click("button[type=submit]")
+            page.wait_for_url(f"{live_server.url}/admin/")
+            page.goto(f"{live_server.url}{edit_url(page_obj)}")
+            panel = page.locator("[data-ecm-findings]")
+            expect(panel).to_be_visible(timeout=10000)
+            expect(panel.locator('[data-ecm-finding="pii.email"]')).to_contain_text(
+                "jane.doe@gmail.com"
+            )
+            expect(panel.locator('[data-ecm-gate="blocked"]')).to_contain_text("blocked")
+            page.screenshot(path=str(shots / "editor_findings_panel.png"))
+        finally:
+            browser.close()

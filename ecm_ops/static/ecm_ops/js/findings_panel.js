@@ -13,7 +13,9 @@
   function box() {
     let el = document.getElementById("ecm-findings-box");
     if (el) return el;
-    const form = document.getElementById("w-editor-form");
+    const form =
+      document.querySelector("form[data-edit-form]") ||
+      document.getElementById("page-edit-form");
     if (!form) return null;
     el = document.createElement("div");
     el.id = "ecm-findings-box";
