@@ -184,3 +184,20 @@ def test_request_changes_then_resubmit_opens_a_new_case(demo, health_case, clien
     assert new_case.state == "awaiting_review"
     health_case.refresh_from_db()
     assert health_case.state == "changes_requested"
+
+
+def test_a_stale_revision_can_be_sent_back_but_not_approved_on_the_case_screen(
+    demo, health_case, client, capture
+):
+    health_case.page.specific.save_revision(user=demo["users"]["editor"])  # changed meanwhile
+    client.force_login(demo["users"]["senior"])
+    url = reverse("ecm_ops:review_case", args=[health_case.pk])
+    body = client.get(url).content.decode()
+    assert "changed after it was submitted" in body
+    assert 'value="approve"' not in body and 'value="request_changes"' in body
+    assert client.post(url, {"action": "approve"}).status_code == 409
+    with capture(execute=True):
+        response = client.post(url, {"action": "request_changes", "comment": "Resubmit"})
+    assert response.status_code == 302
+    health_case.refresh_from_db()
+    assert health_case.state == "changes_requested"

@@ -112,6 +112,7 @@ def case_detail(request, pk: int):
         "form": form,
         "error": error,
         "refusal": review_service.refusal_reason(case, request.user),
+        "send_back_refusal": review_service.refusal_reason(case, request.user, approving=False),
         "approvals": approvals,
         "needed": case.tier.approvals_required if case.tier else 1,
         "required_group": case.tier.required_group if case.tier else None,

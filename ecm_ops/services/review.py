@@ -195,9 +195,10 @@ def _refusal(case: ReviewCase, user, *, allow_stale: bool = False):
     return None
 
 
-def refusal_reason(case: ReviewCase, user) -> str:
-    """Why ``user`` may not approve ``case`` now, in words for the user ('' when they may)."""
-    refused = _refusal(case, user)
+def refusal_reason(case: ReviewCase, user, *, approving: bool = True) -> str:
+    """Why ``user`` may not approve (or, with ``approving=False``, send back or reject)
+    ``case`` now, in words for the user ('' when they may)."""
+    refused = _refusal(case, user, allow_stale=not approving)
     return refused[0] if refused else ""
 
 
