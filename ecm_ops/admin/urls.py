@@ -2,7 +2,6 @@ from django.urls import path
 
 from . import audit as audit_views
 from . import authority as authority_views
-
 from . import drafts, review
 from . import findings as findings_views
 from . import incidents as incident_views
