@@ -113,6 +113,7 @@ def case_detail(request, pk: int):
         "error": error,
         "refusal": review_service.refusal_reason(case, request.user),
         "send_back_refusal": review_service.refusal_reason(case, request.user, approving=False),
+        "can_delegate": case.is_open and authority.can_manage_authority(request.user),
         "approvals": approvals,
         "needed": case.tier.approvals_required if case.tier else 1,
         "required_group": case.tier.required_group if case.tier else None,
