@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import logging
+import os
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -113,6 +114,11 @@ class BaseCheck:
     def run(self, doc: CanonicalText, context: CheckContext) -> Iterable[FindingData]:
         raise NotImplementedError
 
+    def prepare(self, batch: list[tuple[CanonicalText, CheckContext]]) -> None:
+        """Optional: before a batch of documents is checked (a monitoring sweep chunk), load
+        what the whole batch needs in a constant number of queries and put it in each
+        ``context.extra`` under this check's id, so :meth:`run` makes no per-document query."""
+
     def finding(
         self,
         doc: CanonicalText,
@@ -154,7 +160,39 @@ def get_checks() -> tuple[BaseCheck, ...]:
     return _load(tuple(conf.get("CHECKS")))
 
 
-_executor = concurrent.futures.ThreadPoolExecutor(max_workers=4, thread_name_prefix="ecm-check")
+_pool_state: dict = {"pid": None, "pool": None}
+
+
+def _pool() -> concurrent.futures.ThreadPoolExecutor:
+    """The thread pool of *this* process. RQ forks a work horse per job: a pool created before
+    the fork has no live threads in the child, so each process makes its own."""
+    if _pool_state["pid"] != os.getpid() or _pool_state["pool"] is None:
+        _pool_state["pool"] = concurrent.futures.ThreadPoolExecutor(
+            max_workers=4, thread_name_prefix="ecm-check"
+        )
+        _pool_state["pid"] = os.getpid()
+    return _pool_state["pool"]
+
+
+def _abandon_pool() -> None:
+    """A check overran its budget and still holds a thread: later checks get a fresh pool
+    instead of queueing behind it (the stuck thread ends on its own or with the process)."""
+    pool = _pool_state["pool"]
+    _pool_state["pool"] = None
+    if pool is not None:
+        pool.shutdown(wait=False, cancel_futures=True)
+
+
+def prepare_checks(
+    batch: list[tuple[CanonicalText, CheckContext]], checks: Iterable[BaseCheck] | None = None
+) -> None:
+    """Let checks load what a whole batch needs in a few queries (monitoring sweeps). A check
+    whose ``prepare`` fails is logged and falls back to its own per-document lookups."""
+    for check in checks if checks is not None else get_checks():
+        try:
+            check.prepare(batch)
+        except Exception:
+            logger.exception("Check %s could not prepare a batch", check.check_id)
 
 
 def budget_for(check: BaseCheck) -> float:
@@ -186,8 +224,12 @@ def run_check(
     started = time.perf_counter()
     try:
         if check.runs_in_thread:
-            future = _executor.submit(lambda: list(check.run(doc, context)))
-            return future.result(timeout=budget)
+            future = _pool().submit(lambda: list(check.run(doc, context)))
+            try:
+                return future.result(timeout=budget)
+            except concurrent.futures.TimeoutError:
+                _abandon_pool()
+                raise
         findings = list(check.run(doc, context))
         elapsed = time.perf_counter() - started
         if elapsed <= budget:

@@ -23,7 +23,7 @@ import yaml
 
 from .. import conf
 from ..states import Severity
-from .registry import BaseCheck
+from .registry import BaseCheck, CheckContext
 from .vale import Rule, RuleError, compile_rule
 
 logger = logging.getLogger("ecm_ops.checks")
@@ -96,9 +96,18 @@ class StyleCheck(BaseCheck):
     label = "Style and terminology"
     runs_in_thread = False  # reads rule packs and style guides from the database
 
+    def prepare(self, batch):
+        rules = active_rules()
+        terminology = _terminology(CheckContext())
+        for _doc, context in batch:
+            context.extra["style.rules"] = rules
+            if context.style_guide is None:
+                context.extra["style.terminology"] = terminology
+
     def run(self, doc, context):
         cache: dict = {}
-        for rule_id, rule in active_rules():
+        rules = context.extra.get("style.rules")
+        for rule_id, rule in active_rules() if rules is None else rules:
             for hit in rule.hits(doc, cache):
                 yield self.finding(
                     doc,
@@ -109,7 +118,8 @@ class StyleCheck(BaseCheck):
                     suggestion=f"Style rule {rule_id}.",
                     check_id=f"style.{rule_id}",
                 )
-        yield from self._terms(doc, _terminology(context))
+        terms = context.extra.get("style.terminology")
+        yield from self._terms(doc, _terminology(context) if terms is None else terms)
 
     def _terms(self, doc, entries):
         for entry in entries:

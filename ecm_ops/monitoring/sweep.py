@@ -25,7 +25,7 @@ from wagtail.models import Page
 
 from .. import conf
 from ..content_checks.canonical import canonical_text
-from ..content_checks.registry import CheckContext, run_checks
+from ..content_checks.registry import CheckContext, prepare_checks, run_checks
 from ..content_checks.scoring import count, score
 from ..jobs import claims, outbox
 from ..models import (
@@ -154,9 +154,12 @@ def screen_pages(page_ids: list[int]) -> dict[str, int]:
     ctx = health.prefetch(pages, docs)
     drafts = _drafts([p.pk for p in pages])
     now = timezone.now()
+    contexts = [
+        _context(page, _nearest(policies, page.path), drafts.get(page.pk)) for page in pages
+    ]
+    prepare_checks(list(zip(docs, contexts, strict=True)))
     results = []
-    for page, doc in zip(pages, docs, strict=True):
-        context = _context(page, _nearest(policies, page.path), drafts.get(page.pk))
+    for page, doc, context in zip(pages, docs, contexts, strict=True):
         findings = run_checks(doc, context) + health.health_findings(page, doc, ctx)
         findings.sort(key=lambda f: (f.start, f.check_id))
         results.append((page, doc, findings))
