@@ -124,3 +124,10 @@ def overdue_reviews_panel(request, panels):
     from .admin.escalation import OverdueReviewsPanel
 
     panels.append(OverdueReviewsPanel())
+
+
+@hooks.register("construct_homepage_panels")
+def awaiting_review_panel(request, panels):
+    from .admin.dashboard import replace_panels
+
+    replace_panels(panels)

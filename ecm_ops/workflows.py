@@ -88,8 +88,12 @@ class RiskTieredReviewTask(Task):
         return bool(case and has_authority(user, case))
 
     def get_task_states_user_can_moderate(self, user, **kwargs):
+        from .admin.dashboard import rendering_wagtail_moderation_panel
         from .governance.authority import cases_reviewable_by
 
+        if rendering_wagtail_moderation_panel():
+            # The dashboard shows these cases in ecm_ops's constant-cost panel instead.
+            return TaskState.objects.none()
         return TaskState.objects.filter(
             task=self,
             status=TaskState.STATUS_IN_PROGRESS,
