@@ -111,3 +111,20 @@ def test_rubric_has_a_longer_default_budget(budget):
     from ecm_ops.content_checks.registry import budget_for
 
     assert budget_for(LLMRubricCheck()) == budget
+
+
+@pytest.mark.django_db
+def test_a_screening_run_stores_the_rubric_cost(demo):
+    from ecm_ops.models import ScreeningRun
+    from ecm_ops.services.screening import process_screening_run
+    from sandbox_site.content.models import NewsArticle
+
+    page = NewsArticle.objects.get(slug="city-opens-new-library")
+    run = ScreeningRun.objects.create(page=page, revision=page.latest_revision, trigger="save")
+    settings = {"CHECKS": [RUBRIC], "PROVIDER": "tests.test_check_llm_rubric.JudgingProvider"}
+    with override_settings(ECM_OPS=settings):
+        process_screening_run(run.pk)
+    run.refresh_from_db()
+    assert run.status == "succeeded"
+    assert run.meta["llm_rubric"]["cost_usd"] == "0.006000"
+    assert run.findings.filter(check_id="llm_rubric.factual_risk").count() == 1

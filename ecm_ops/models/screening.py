@@ -32,6 +32,11 @@ class ScreeningRun(BackgroundWork):
     word_count = models.PositiveIntegerField(default=0)
     blocker_count = models.PositiveIntegerField(default=0)
     warning_count = models.PositiveIntegerField(default=0)
+    meta = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text=_("What checks reported about the run, e.g. the LLM rubric's tokens and cost."),
+    )
     #: Debounced save screenings wait until this time (RQ scheduler); empty: run at once.
     not_before = models.DateTimeField(null=True, blank=True)
     rq_job_id = models.CharField(max_length=200, blank=True)

@@ -81,8 +81,9 @@ def _request_save_screening(page, revision, user) -> ScreeningRun:
     return run
 
 
-def screen_object(page_obj, page=None, brief=None, extra=None):
-    """Run the checks on a page object now; returns (canonical text, findings)."""
+def screen_object(page_obj, page=None, brief=None, extra=None, meta=None):
+    """Run the checks on a page object now; returns (canonical text, findings). What checks
+    report about the run (e.g. the LLM rubric's cost) is added to ``meta`` if given."""
     doc = canonical_text(page_obj)
     context = CheckContext(
         page=page or page_obj,
@@ -91,7 +92,10 @@ def screen_object(page_obj, page=None, brief=None, extra=None):
         brief=brief or {},
         extra=extra or {},
     )
-    return doc, run_checks(doc, context)
+    findings = run_checks(doc, context)
+    if meta is not None:
+        meta.update(context.meta)
+    return doc, findings
 
 
 def warm_up() -> None:
@@ -147,7 +151,8 @@ def process_screening_run(pk: int) -> ScreeningRun | None:
                 ScreeningRun.objects.filter(pk=run.pk).update(revision=newest)
                 run.revision = newest
         page_obj = run.revision.as_object() if run.revision_id else page
-        doc, findings = screen_object(page_obj, page=page)
+        meta: dict = {}
+        doc, findings = screen_object(page_obj, page=page, meta=meta)
         if run.trigger == ScreeningTrigger.MONITOR:
             from ..monitoring.health import health_findings
 
@@ -163,6 +168,7 @@ def process_screening_run(pk: int) -> ScreeningRun | None:
                 word_count=doc.word_count,
                 blocker_count=count(findings, Severity.BLOCKER),
                 warning_count=count(findings, Severity.WARNING),
+                meta=meta,
             )
             run.refresh_from_db()
             audit.record(
