@@ -101,6 +101,16 @@ class CancelledWhileRunning(FakeAnthropic):
     answers = (_cancel_then_answer,)
 
 
+def _cancel_then_fail(request):
+    draft = DraftRequest.objects.get(status="running")
+    cancel_draft(draft.pk, draft.requester)
+    return error(401, "authentication_error", message="invalid x-api-key")
+
+
+class CancelledThenFailed(FakeAnthropic):
+    answers = (_cancel_then_fail,)
+
+
 def use(settings, provider_class) -> None:
     settings.ECM_OPS = {**settings.ECM_OPS, "PROVIDER": f"{__name__}.{provider_class.__name__}"}
 
@@ -228,3 +238,13 @@ def test_cancel_while_the_model_runs_writes_no_revision(
     assert "ecm_ops.draft.succeeded" not in PageLogEntry.objects.filter(page=page).values_list(
         "action", flat=True
     )
+
+
+def test_cancel_then_provider_failure_stays_cancelled_without_a_failed_entry(
+    demo, page, settings, django_capture_on_commit_callbacks
+):
+    use(settings, CancelledThenFailed)
+    draft = generate(page, demo["users"]["editor"], django_capture_on_commit_callbacks)
+    assert draft.status == "cancelled" and draft.error == "Cancelled by the editor."
+    actions = list(PageLogEntry.objects.filter(page=page).values_list("action", flat=True))
+    assert "ecm_ops.draft.cancelled" in actions and "ecm_ops.draft.failed" not in actions

@@ -206,10 +206,10 @@ def _usage_fields(model: str, usage) -> dict:
 
 
 def _fail(draft, page, message: str, provider: str, model: str, **fields) -> DraftRequest:
-    claims.finish(
+    if claims.finish(
         draft, JobStatus.FAILED, error=message, provider=provider, model_name=model, **fields
-    )
-    audit.record(page, "ecm_ops.draft.failed", draft.requester, draft=draft.pk, error=message)
+    ):  # a draft cancelled meanwhile stays cancelled, with no "failed" entry in its history
+        audit.record(page, "ecm_ops.draft.failed", draft.requester, draft=draft.pk, error=message)
     draft.refresh_from_db()
     return draft
 

@@ -20,8 +20,10 @@ def claim(model: type[BackgroundWork], pk: int) -> BackgroundWork | None:
     return model.objects.get(pk=pk)
 
 
-def finish(row: BackgroundWork, status: str, error: str = "", **fields) -> None:
-    """Record the outcome of a claimed row (only if it is still running: a cancel wins)."""
-    row.__class__.objects.filter(pk=row.pk, status=JobStatus.RUNNING).update(
+def finish(row: BackgroundWork, status: str, error: str = "", **fields) -> bool:
+    """Record the outcome of a claimed row (only if it is still running: a cancel wins).
+    Returns whether the row was updated."""
+    updated = row.__class__.objects.filter(pk=row.pk, status=JobStatus.RUNNING).update(
         status=status, error=error, finished_at=timezone.now(), **fields
     )
+    return bool(updated)
