@@ -120,3 +120,17 @@ def test_the_editor_sees_the_refusal_in_the_generate_form(demo, page, settings, 
     assert response.status_code == 429
     assert "daily AI budget" in response.content.decode()
     assert DraftRequest.objects.filter(page=page).count() == 1
+
+
+def test_open_drafts_reserve_their_max_tokens(demo, page, settings):
+    """A burst of requests cannot slip under the budget before the first draft finishes."""
+    max_tokens = PromptTemplate.objects.get(slug="news-explainer").latest_version.max_tokens
+    budget(settings, USER_DAILY_TOKENS=max_tokens * 2)
+    editor = demo["users"]["editor"]
+    settings.ECM_OPS = {**settings.ECM_OPS, "JOB_BACKEND": "rq"}  # nothing runs: rows stay queued
+    settings.RQ_QUEUES = {"default": {"URL": "redis://127.0.0.1:1/0"}}  # unreachable: stays queued
+    request_draft(page, "news-explainer", BRIEF, editor)
+    request_draft(page, "news-explainer", BRIEF, editor)
+    with pytest.raises(budgets.BudgetExceeded):
+        request_draft(page, "news-explainer", BRIEF, editor)
+    assert DraftRequest.objects.filter(requester=editor, status="queued").count() == 2

@@ -2,19 +2,23 @@
 
 Tokens are the sum of every token field of the draft requests (input, output, cache read and
 cache write), including failed drafts that still consumed tokens (a truncated or refused answer
-is billed). ``None`` means no budget. Days and months follow the site's time zone.
+is billed). A draft still queued or running reserves its template version's ``max_tokens`` plus
+the tokens it has recorded so far, so a burst of requests cannot all slip under the budget
+before the first one finishes. ``None`` means no budget. Days and months follow the site's
+time zone.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, time
 
-from django.db.models import F, Sum
+from django.db.models import Case, F, Sum, When
 from django.utils import timezone
 
 from .. import conf
 from ..models import DraftRequest
 from ..services import ServiceError
+from ..states import OPEN_JOB_STATUSES
 
 TOKENS = F("input_tokens") + F("output_tokens") + F("cache_read_tokens") + F("cache_write_tokens")
 
@@ -27,7 +31,11 @@ def tokens_used(since: datetime, user=None) -> int:
     rows = DraftRequest.objects.filter(created_at__gte=since)
     if user is not None:
         rows = rows.filter(requester=user)
-    return rows.aggregate(total=Sum(TOKENS))["total"] or 0
+    reserved = Case(
+        When(status__in=OPEN_JOB_STATUSES, then=TOKENS + F("template_version__max_tokens")),
+        default=TOKENS,
+    )
+    return rows.aggregate(total=Sum(reserved))["total"] or 0
 
 
 def _start_of_day(now: datetime) -> datetime:
