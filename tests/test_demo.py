@@ -121,3 +121,6 @@ def test_demo_seeds_a_flushed_database():
     site = Site.objects.get(is_default_site=True)
     assert site.root_page.specific_class is HomePage
     assert Page.objects.get(depth=1).get_children().get().specific_class is HomePage
+    for username in ("editor", "senior", "legal"):  # Wagtail's own groups are gone too
+        user = get_user_model().objects.get(username=username)
+        assert user.has_perm("wagtailadmin.access_admin"), username

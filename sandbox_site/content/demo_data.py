@@ -100,10 +100,12 @@ def _wagtail_root():
     (e.g. after a transactional test) has neither. Put them back the way the migrations do."""
     from django.conf import settings
     from wagtail.coreutils import get_supported_content_language_variant
-    from wagtail.models import Locale
+    from wagtail.models import Collection, Locale
 
     code = get_supported_content_language_variant(settings.LANGUAGE_CODE)
     locale, _ = Locale.objects.get_or_create(language_code=code)
+    if not Collection.objects.exists():
+        Collection.add_root(name="Root")
     return Page.add_root(instance=Page(title="Root", slug="root", locale=locale))
 
 
@@ -128,7 +130,8 @@ def seed() -> dict:
 
     users = {name: _user(name, pw, groups, su) for name, (pw, _d, groups, su) in DEMO_USERS.items()}
     editors = Group.objects.get(name="Editors")
-    for name in ("Senior editors", "Legal reviewers"):
+    # "Editors" too: Wagtail's migrations give it admin access, but a flushed database has not.
+    for name in ("Editors", "Senior editors", "Legal reviewers"):
         _admin_access(Group.objects.get(name=name))
     for group in (editors, Group.objects.get(name="Senior editors")):
         for perm in ("add_page", "change_page", "publish_page"):
