@@ -24,19 +24,50 @@ def register_viewsets():
     return viewsets.ALL
 
 
+class _ShownIf(MenuItem):
+    """A menu item shown only to users for whom ``shown(user)`` is true, so nobody sees an
+    entry that would refuse them."""
+
+    def __init__(self, *args, shown, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._shown = shown
+
+    def is_shown(self, request):
+        return self._shown(request.user)
+
+
+def _may_see_authority(user) -> bool:
+    from .governance.authority import can_manage_authority, holds_any_tier_authority
+
+    return can_manage_authority(user) or holds_any_tier_authority(user)
+
+
+def _may_see_audit(user) -> bool:
+    from .governance.authority import VIEW_AUDIT, holds_any_tier_authority
+
+    return user.is_superuser or user.has_perm(VIEW_AUDIT) or holds_any_tier_authority(user)
+
+
 @hooks.register("register_admin_menu_item")
 def register_menu():
     items = [
         MenuItem(_("Review queue"), reverse("ecm_ops:review_queue"), icon_name="tasks", order=100),
         MenuItem(_("Incidents"), reverse("ecm_ops:incidents"), icon_name="warning", order=110),
-        MenuItem(
-            _("Approval authority"), reverse("ecm_ops:authority"), icon_name="lock", order=120
+        _ShownIf(
+            _("Approval authority"),
+            reverse("ecm_ops:authority"),
+            icon_name="lock",
+            order=120,
+            shown=_may_see_authority,
         ),
-        MenuItem(_("Audit trail"), reverse("ecm_ops:audit_export"), icon_name="history", order=130),
-    ] + [
-        MenuItem(vs.menu_label, reverse(vs.get_url_name("index")), icon_name=vs.icon, order=200 + i)
-        for i, vs in enumerate(viewsets.ALL)
-    ]
+        _ShownIf(
+            _("Audit trail"),
+            reverse("ecm_ops:audit_export"),
+            icon_name="history",
+            order=130,
+            shown=_may_see_audit,
+        ),
+    ] + [vs.get_menu_item(order=200 + i) for i, vs in enumerate(viewsets.ALL)]
     return SubmenuMenuItem(
         _("Content ops"), Menu(items=items), icon_name="tasks", name="ecm-ops", order=350
     )

@@ -47,6 +47,22 @@ def missing_service(marker: str) -> str:
     return ""
 
 
+def pytest_collection_modifyitems(items):
+    """Every transactional test restores the database it found (``serialized_rollback``):
+    otherwise the flush after one would delete what Wagtail's data migrations created (the
+    root page, the default locale and site, the Editors group) for the ones after it."""
+    for item in items:
+        marker = item.get_closest_marker("django_db")
+        if (
+            marker
+            and marker.kwargs.get("transaction")
+            and "serialized_rollback" not in marker.kwargs
+        ):
+            item.add_marker(
+                pytest.mark.django_db(**marker.kwargs, serialized_rollback=True), append=False
+            )
+
+
 def pytest_runtest_setup(item):
     for marker in ("postgres", "redis", "browser"):
         if item.get_closest_marker(marker):

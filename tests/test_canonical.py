@@ -9,6 +9,9 @@ from wagtail.blocks import StreamValue
 from ecm_ops.content_checks.canonical import canonical_text, html_to_text, text_field_names
 from sandbox_site.content.models import AdviceArticle, NewsArticle, SectionPage
 
+# Wagtail's Page() looks up its ContentType: these tests need the database.
+pytestmark = pytest.mark.django_db
+
 
 def news(**fields):
     defaults = {"title": "Bus plan", "slug": "bus-plan", "search_description": "", "intro": ""}

@@ -9,6 +9,9 @@ from ecm_ops.drafting.fields import apply_fields
 from ecm_ops.drafting.schema import SchemaError, mapping_for, validate_output_fields
 from sandbox_site.content.models import AdviceArticle, NewsArticle
 
+# Wagtail's Page() looks up its ContentType: these tests need the database.
+pytestmark = pytest.mark.django_db
+
 NASTY = (
     '<h1>Big</h1><h2>Fine</h2><script>alert("x")</script><p onclick="steal()">Text '
     '<a href="javascript:alert(1)">bad link</a> <a href="https://example.com/a">good link</a>'

@@ -122,6 +122,27 @@ def can_manage_authority(user) -> bool:
     )
 
 
+def holds_any_tier_authority(user) -> bool:
+    """``user`` may approve at some tier of some policy (at most two queries, cached on the
+    user object for the request, since the admin menu asks on every page)."""
+    if not (user and user.is_authenticated and user.is_active):
+        return False
+    if user.is_superuser:
+        return True
+    cached = getattr(user, "_ecm_ops_any_tier_authority", None)
+    if cached is None:
+        cached = (
+            ReviewTierUserObjectPermission.objects.filter(
+                user=user, permission__codename=APPROVE_TIER
+            ).exists()
+            or ReviewTierGroupObjectPermission.objects.filter(
+                group__user=user, permission__codename=APPROVE_TIER
+            ).exists()
+        )
+        user._ecm_ops_any_tier_authority = cached
+    return cached
+
+
 def has_authority_in_policy(user, policy) -> bool:
     """``user`` may approve at some tier of ``policy`` (directly or through a group)."""
     if not (user and user.is_authenticated and user.is_active):

@@ -25,3 +25,7 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+
+# No guardian anonymous user: ecm_ops never grants anonymous object permissions, and the row
+# guardian re-creates on every flush would clash with serialized rollbacks in the tests.
+ANONYMOUS_USER_NAME = None
