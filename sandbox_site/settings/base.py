@@ -19,6 +19,7 @@ INSTALLED_APPS = [
     "ecm_ops",
     "guardian",
     "django_rq",
+    "django_fsm",  # for `manage.py graph_transitions` (docs/review_states.md)
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
     "wagtail.contrib.settings",
