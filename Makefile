@@ -28,7 +28,7 @@ demo: $(VENV)/.installed-dev
 	$(PY) manage.py ecm_ops_demo
 	@if [ -n "$$REDIS_URL" ]; then \
 		echo "REDIS_URL is set: starting an RQ worker (with the scheduler) and the ecm_ops cron (reaper)."; \
-		$(PY) manage.py rqworker default --with-scheduler & worker=$$!; \
+		$(PY) manage.py rqworker default --with-scheduler --worker-class ecm_ops.jobs.worker.Worker & worker=$$!; \
 		$(PY) manage.py rqcron ecm_ops.cron & cron=$$!; \
 		trap 'kill $$worker $$cron 2>/dev/null' EXIT INT TERM; \
 	else \
@@ -60,7 +60,7 @@ format: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff format .
 
 worker: $(VENV)/.installed
-	$(PY) manage.py rqworker default --with-scheduler
+	$(PY) manage.py rqworker default --with-scheduler --worker-class ecm_ops.jobs.worker.Worker
 
 cron: $(VENV)/.installed
 	$(PY) manage.py rqcron ecm_ops.cron
