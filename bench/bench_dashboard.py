@@ -30,13 +30,10 @@ import django  # noqa: E402
 
 django.setup()
 
+from benchdb import throwaway_database  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test.utils import (  # noqa: E402
     CaptureQueriesContext,
-    setup_databases,
-    setup_test_environment,
-    teardown_databases,
-    teardown_test_environment,
 )
 
 GOAL_EXTRA = 5
@@ -57,17 +54,8 @@ def main() -> int:
     from review_bench_data import add_cases, build_world
     from wagtail.models import Task
 
-    vendor = connection.vendor
-    if vendor == "postgresql":
-        name = os.environ.get("ECM_OPS_TEST_DB_NAME") or "test_ecm_ops_bench_dashboard"
-        connection.settings_dict.setdefault("TEST", {})["NAME"] = name
-        where = f"PostgreSQL (throwaway test database {name!r})"
-    else:
-        where = f"{vendor} (in-memory test database)"
-    print(f"# bench_dashboard on {where}")
-    setup_test_environment()
-    old_config = setup_databases(verbosity=0, interactive=False)
-    try:
+    with throwaway_database("test_ecm_ops_bench_dashboard") as where:
+        print(f"# bench_dashboard on {where}")
         from django.contrib.auth import get_user_model
 
         world = build_world()
@@ -90,9 +78,6 @@ def main() -> int:
                     f"bench: dashboard_{label}extra_queries_{total} = {with_task - without} "
                     f"queries (goal <= {GOAL_EXTRA}, constant in cases)"
                 )
-    finally:
-        teardown_databases(old_config, verbosity=0)
-        teardown_test_environment()
     return 0
 
 

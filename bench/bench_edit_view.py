@@ -59,13 +59,10 @@ import django  # noqa: E402
 
 django.setup()
 
+from benchdb import throwaway_database  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test.utils import (  # noqa: E402
     CaptureQueriesContext,
-    setup_databases,
-    setup_test_environment,
-    teardown_databases,
-    teardown_test_environment,
 )
 
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "25"))
@@ -204,18 +201,8 @@ def main() -> int:
 
     from sandbox_site.content.models import NewsArticle
 
-    vendor = connection.vendor
-    if vendor == "postgresql":
-        test_name = os.environ.get("ECM_OPS_TEST_DB_NAME") or "test_ecm_ops_bench"
-        connection.settings_dict.setdefault("TEST", {})["NAME"] = test_name
-        where = f"PostgreSQL (throwaway test database {test_name!r})"
-    else:
-        where = f"{vendor} (in-memory test database)"
-    print(f"# bench_edit_view on {where}; {ROUNDS} interleaved rounds per variant")
-
-    setup_test_environment()
-    old_config = setup_databases(verbosity=0, interactive=False)
-    try:
+    with throwaway_database("test_ecm_ops_bench") as where:
+        print(f"# bench_edit_view on {where}; {ROUNDS} interleaved rounds per variant")
         admin, pages = build_pages()
         print(f"# ecm_ops hook registrations switched off for 'without': {ecm_ops_hook_count()}")
         client = Client()
@@ -239,9 +226,6 @@ def main() -> int:
                 f"bench: edit_view_extra_queries_{label} = {with_q - without_q:g} queries "
                 f"(goal <= {GOAL_QUERIES})"
             )
-    finally:
-        teardown_databases(old_config, verbosity=0)
-        teardown_test_environment()
     return 0
 
 

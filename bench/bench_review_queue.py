@@ -31,13 +31,10 @@ import django  # noqa: E402
 
 django.setup()
 
+from benchdb import throwaway_database  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test.utils import (  # noqa: E402
     CaptureQueriesContext,
-    setup_databases,
-    setup_test_environment,
-    teardown_databases,
-    teardown_test_environment,
 )
 
 RUNS, WARMUP = 30, 3
@@ -58,17 +55,8 @@ def main() -> int:
     from django.urls import reverse
     from review_bench_data import add_cases, build_world
 
-    vendor = connection.vendor
-    if vendor == "postgresql":
-        name = os.environ.get("ECM_OPS_TEST_DB_NAME") or "test_ecm_ops_bench_review"
-        connection.settings_dict.setdefault("TEST", {})["NAME"] = name
-        where = f"PostgreSQL (throwaway test database {name!r})"
-    else:
-        where = f"{vendor} (in-memory test database)"
-    print(f"# bench_review_queue on {where}")
-    setup_test_environment()
-    old_config = setup_databases(verbosity=0, interactive=False)
-    try:
+    with throwaway_database("test_ecm_ops_bench_review") as where:
+        print(f"# bench_review_queue on {where}")
         world = build_world()
         client = Client()
         client.force_login(world["reviewer"])
@@ -94,9 +82,6 @@ def main() -> int:
             f"bench: review_queue_median_ms = {statistics.median(times):.1f} ms "
             f"(goal <= {GOAL_MS:.0f})"
         )
-    finally:
-        teardown_databases(old_config, verbosity=0)
-        teardown_test_environment()
     return 0
 
 
