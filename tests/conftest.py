@@ -10,12 +10,23 @@ from __future__ import annotations
 import os
 import shutil
 from functools import cache
+from pathlib import Path
 
 import pytest
 from django.conf import settings
 
 REQUIRE = os.environ.get("ECM_OPS_REQUIRE_SERVICES") == "1"
 CHROMIUM = os.environ.get("ECM_OPS_CHROMIUM", "/usr/bin/chromium")
+#: Headless Debian Chromium on a machine with no network: no background connections.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
+SCREENSHOTS = Path(__file__).resolve().parent.parent / "screenshots"
 
 
 @cache

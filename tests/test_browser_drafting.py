@@ -6,28 +6,17 @@ guard, and the status screen updating and cancelling without a reload."""
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 import pytest
 
 from ecm_ops.models import DraftRequest, PromptTemplateVersion
 from sandbox_site.content.models import NewsArticle
 
-from .conftest import CHROMIUM
+from .conftest import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API runs a loop
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-SCREENSHOTS = Path(__file__).resolve().parent.parent / "screenshots"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
 
 
 @pytest.fixture
