@@ -81,6 +81,10 @@ DEFAULTS: dict[str, Any] = {
     # Nightly sweep of every live page: RQ cron expression and pages per chunk job.
     "SWEEP_CRON": "30 2 * * *",
     "SWEEP_CHUNK_SIZE": 100,
+    # Nightly verifier: RQ cron expression (violations become incidents for site admins).
+    "VERIFY_CRON": "15 3 * * *",
+    # Days of publications the nightly verifier re-derives (ecm_ops_verify --since).
+    "VERIFY_WINDOW_DAYS": 2,
     # Staleness when a page's tier sets no review_after_days (None: no staleness finding).
     "STALE_AFTER_DAYS": 365,
     # Optional network check of external links during monitoring (never on save). Private,

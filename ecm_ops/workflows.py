@@ -81,6 +81,26 @@ class RiskTieredReviewTask(Task):
             return reverse("ecm_ops:review_case", args=[case.pk])
         return None
 
+    def locked_for_user(self, obj, user):
+        """The page is locked while its review is open (like Wagtail's GroupApprovalTask):
+        only those with authority for the case may edit it (and editing makes them authors,
+        so conflicted). Everyone else must withdraw it from review first."""
+        case = self._case(obj)
+        if case is None:
+            return False
+        from .governance.authority import has_authority
+
+        return not has_authority(user, case)
+
+    def user_can_lock(self, obj, user):
+        case = self._case(obj)
+        from .governance.authority import has_authority
+
+        return bool(case and has_authority(user, case))
+
+    def user_can_unlock(self, obj, user):
+        return False
+
     def user_can_access_editor(self, obj, user):
         case = self._case(obj)
         from .governance.authority import has_authority

@@ -143,4 +143,7 @@ def mark_ai(page, draft_by=None):
                 )
             )
     FieldProvenance.objects.bulk_create(rows)
+    from ecm_ops.drafting.provenance import index_ai_text
+
+    index_ai_text([r.ai_text for r in rows], draft=draft)
     return draft

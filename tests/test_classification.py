@@ -150,9 +150,9 @@ def test_rules_over_page_type_section_score_ai_share_and_template_risk(demo):
         min_score=2.0,
     )
     assert classify(other, tags=[], ai_share=0.9, template_risk=4, score=2.5).tier == high
-    # Every condition must hold.
-    assert classify(other, tags=[], ai_share=0.4, template_risk=4, score=2.5).tier == low
-    assert classify(other, tags=[], ai_share=0.9, template_risk=2, score=2.5).tier == low
+    # Every condition must hold (a score of 2.5 alone needs level 2: SCORE_TIER_THRESHOLDS).
+    assert classify(other, tags=[], ai_share=0.4, template_risk=4, score=2.5).tier == std
+    assert classify(other, tags=[], ai_share=0.9, template_risk=2, score=2.5).tier == std
     assert classify(other, tags=[], ai_share=0.9, template_risk=4, score=None).tier == low
     summary = classify(other, tags=[], ai_share=0.9, template_risk=4, score=2.5).summary
     assert summary == (
@@ -192,3 +192,17 @@ def test_classification_costs_three_queries(health, django_assert_num_queries):
     findings = [finding("claims.medical", "blocker")] * 50
     with django_assert_num_queries(3):
         classify(health.page, tags=["medication"], findings=findings, score=3.0)
+
+
+def test_score_thresholds_are_a_floor_that_rules_cannot_talk_down(demo):
+    """A text scoring 17 is documented to need tier 4 (SCORE_TIER_THRESHOLDS): it is never
+    classified lower, whatever the rules say, and the reason names the score."""
+    news = RiskPolicy.objects.get(name="News")
+    high = ReviewTier.objects.create(policy=news, level=4, label="High")
+    page = demo["news"].add_child(instance=NewsArticle(title="Scored", slug="scored", live=False))
+    assert classify(page, tags=[], score=0.5).tier.level == 1
+    assert classify(page, tags=[], score=2.0).tier.level == 2
+    assert classify(page, tags=[], score=5.0).tier == high  # needs 3; no level 3: next one up
+    result = classify(page, tags=[], score=17.0)
+    assert result.tier == high
+    assert "screening score 17 needs level 4" in result.summary

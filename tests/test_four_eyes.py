@@ -11,7 +11,9 @@ from ecm_ops.services import review as review_service
 
 from .helpers import edit_form_data, edit_url
 from .review_support import (
+    grant,
     health_page,
+    make_user,
     mark_ai,
     news_page,
     pinned_checks,  # noqa: F401
@@ -47,7 +49,11 @@ def test_requester_cannot_approve(demo, capture):
 def test_author_of_the_revision_cannot_approve(demo, capture):
     senior = demo["users"]["senior"]
     case = submit(health_page(demo, author=senior), demo["users"]["editor"], capture)
-    _refused(case, senior, "You wrote this revision; another reviewer must approve it (four-eyes).")
+    _refused(
+        case,
+        senior,
+        "You wrote a revision of this page since it was last reviewed; another reviewer must approve it (four-eyes).",
+    )
 
 
 def test_generator_of_the_ai_draft_cannot_approve(demo, capture):
@@ -56,7 +62,9 @@ def test_generator_of_the_ai_draft_cannot_approve(demo, capture):
     mark_ai(page, draft_by=senior)
     case = submit(page, demo["users"]["editor"], capture)
     _refused(
-        case, senior, "You generated the AI draft of this page; another reviewer must approve it."
+        case,
+        senior,
+        "You generated an AI draft of this page; another reviewer must approve it (four-eyes).",
     )
     assert demo["task"].get_actions(page, senior) == []
 
@@ -83,9 +91,17 @@ def test_approval_on_a_superseded_revision_does_not_count(demo, client, capture)
     old = submit(page, editor, capture)
     review_service.approve(old.pk, senior)
 
-    # The editor saves a change while the review is open: the review restarts on the new
-    # revision (a new case); the old one is withdrawn as superseded.
+    # The page is locked in review: the editor's save is refused and changes nothing.
     client.force_login(editor)
+    before = page.revisions.count()
+    response = client.post(edit_url(page), edit_form_data(page, intro="Adults need fluids daily."))
+    assert response.status_code == 200 and page.revisions.count() == before
+    old.refresh_from_db()
+    assert old.state == "awaiting_review"
+
+    # A reviewer with authority may edit it; the review restarts on the new content (a new
+    # case), the old one is withdrawn as superseded, and the editing reviewer is now an author.
+    client.force_login(legal)
     with capture(execute=True):
         response = client.post(
             edit_url(page), edit_form_data(page, intro="Adults need fluids daily.")
@@ -93,13 +109,17 @@ def test_approval_on_a_superseded_revision_does_not_count(demo, client, capture)
     assert response.status_code == 302
     old.refresh_from_db()
     new = ReviewCase.objects.filter(page=page).latest("pk")
-    assert old.state == "withdrawn" and "Superseded by a newer" in old.outcome_reason
+    assert old.state == "withdrawn" and "Superseded" in old.outcome_reason
     assert new.pk != old.pk and new.state == "awaiting_review"
     assert not new.current_approvals().exists()
+    with pytest.raises(PermissionDenied, match="You wrote a revision"):
+        review_service.approve(new.pk, legal)
+    legal2 = make_user("legal2", *legal.groups.all())
+    grant(legal2, new.tier)
 
     # Even an approval row pointing at the old revision is not counted on the new case.
     Approval.objects.create(case=new, revision=old.revision, user=senior)
-    review_service.approve(new.pk, legal)
+    review_service.approve(new.pk, legal2)
     new.refresh_from_db()
     assert new.state == "awaiting_review"  # legal alone: 1 of 2
     assert not new.has_quorum()

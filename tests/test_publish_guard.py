@@ -8,6 +8,7 @@ from django.contrib.auth.models import Permission
 from django.urls import reverse
 from wagtail.models import PageLogEntry
 
+from ecm_ops.models import Publication
 from ecm_ops.services import review as review_service
 
 from .helpers import edit_form_data, edit_url, log_actions
@@ -101,15 +102,25 @@ def test_override_needs_the_authority_and_a_reason(demo, ai_page, client, captur
     ai_page.refresh_from_db()
     assert not ai_page.live
 
+    # senior saved a revision through the editor above: an author, so conflicted (four-eyes).
+    response = client.post(url, {"reason": "Breaking news, legal cleared by phone"})
+    assert response.status_code == 403 and "conflicted" in response.content.decode()
+    ai_page.refresh_from_db()
+    assert not ai_page.live
+
+    admin = demo["users"]["admin"]  # holds the override authority, touched nothing
+    client.force_login(admin)
     with capture(execute=True):
         response = client.post(url, {"reason": "Breaking news, legal cleared by phone"})
     assert response.status_code == 302
     ai_page.refresh_from_db()
     assert ai_page.live
     entry = PageLogEntry.objects.get(page=ai_page, action="ecm_ops.publish.override")
-    assert entry.user == senior
+    assert entry.user == admin
     assert entry.data["reason"] == "Breaking news, legal cleared by phone"
-    assert entry.data["ai_assisted"] is True
+    publication = Publication.objects.get(page=ai_page)
+    assert publication.basis == "override" and publication.user == admin
+    assert publication.ai_share == 1.0
 
 
 def test_override_withdraws_an_open_review(demo, ai_page, client, capture):

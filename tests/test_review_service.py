@@ -132,11 +132,23 @@ def test_a_prescreen_that_cannot_run_sends_the_case_back(demo, capture, settings
 def test_approving_a_revision_that_is_no_longer_latest_is_refused(demo, capture):
     users = demo["users"]
     case = submit(health_page(demo), users["editor"], capture)
-    case.page.specific.save_revision(user=users["editor"])  # e.g. an AI draft landed meanwhile
+    page = case.page.specific
+    page.intro = "Changed after submission: drink more coffee."  # e.g. an AI draft landed
+    page.save_revision(user=users["editor"])
     with pytest.raises(Conflict, match="changed after it was submitted"):
         review_service.approve(case.pk, users["senior"])
     assert not case.approvals.exists()
     review_service.request_changes(case.pk, users["senior"], comment="Resubmit please")
+
+
+def test_saving_the_same_content_again_keeps_the_case_decidable(demo, capture):
+    """Content identity, not revision identity: a save that changes nothing (e.g. a refused
+    Publish, which Wagtail saves first) does not make the open case stale."""
+    users = demo["users"]
+    case = submit(health_page(demo), users["editor"], capture)
+    case.page.specific.save_revision(user=users["editor"])
+    review_service.approve(case.pk, users["senior"])
+    assert case.approvals.count() == 1
 
 
 def test_audit_trail_of_a_decision(demo, capture):

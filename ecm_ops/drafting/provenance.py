@@ -1,39 +1,26 @@
-"""Per-field provenance: AI / human / mixed, and how much AI text survives edits."""
+"""Per-field provenance: AI / human / mixed, judged from the content itself.
+
+Every text a model writes is indexed (:func:`index_ai_text`); a revision's provenance is
+recomputed from its own text on every save (:func:`carry_forward`), so a save, a revert, an
+autosave overwrite or a copy cannot erase the AI share (see ``content_checks.identity``)."""
 
 from __future__ import annotations
 
-from difflib import SequenceMatcher
-
 from django.db.models import OuterRef, QuerySet, Subquery
 
+from ..content_checks import identity
 from ..content_checks.canonical import canonical_text
-from ..models import DraftRequest, FieldProvenance
+from ..models import AIShingle, DraftRequest, FieldProvenance
 from ..states import JobStatus, Origin
 
-AI_THRESHOLD = 0.95  # at least this much of the AI text survives unchanged: still "AI"
-HUMAN_THRESHOLD = 0.2  # less than this survives: the human rewrote it
-
-
-def survival(ai_text: str, current: str) -> float:
-    """Share of the AI text's words that survive, in order, in the current text (0-1)."""
-    ai_words, cur_words = ai_text.split(), current.split()
-    if not ai_words:
-        return 0.0
-    matcher = SequenceMatcher(None, ai_words, cur_words, autojunk=False)
-    kept = sum(block.size for block in matcher.get_matching_blocks())
-    return round(kept / len(ai_words), 4)
-
-
-def origin_for(similarity: float) -> str:
-    if similarity >= AI_THRESHOLD:
-        return Origin.AI
-    if similarity >= HUMAN_THRESHOLD:
-        return Origin.MIXED
-    return Origin.HUMAN
+AI_THRESHOLD = 0.95  # at least this share of a field is AI text: "AI", else "mixed"
 
 
 def record_for_draft(revision, draft: DraftRequest, written: dict[str, str]) -> None:
-    """Provenance of a revision the model just wrote: every written field is AI."""
+    """Provenance of a revision the model just wrote: every written field is AI, and its text
+    joins the AI-text index (so it is recognised later wherever it turns up)."""
+    index_ai_text(written.values(), draft=draft)
+    FieldProvenance.objects.filter(revision=revision).delete()
     FieldProvenance.objects.bulk_create(
         FieldProvenance(
             revision=revision,
@@ -49,48 +36,90 @@ def record_for_draft(revision, draft: DraftRequest, written: dict[str, str]) -> 
     )
 
 
+def index_ai_text(texts, draft=None) -> None:
+    """Add the shingles of model-written ``texts`` to the AI-text index (idempotent)."""
+    hashes = {h for text in texts for h in identity.shingles(text)}
+    AIShingle.objects.bulk_create(
+        [AIShingle(hash=h, draft=draft) for h in hashes], ignore_conflicts=True, batch_size=1000
+    )
+
+
+def known_ai_shingles(hashes) -> set[int]:
+    """Which of ``hashes`` are in the AI-text index (one query)."""
+    hashes = list(set(hashes))
+    if not hashes:
+        return set()
+    return set(AIShingle.objects.filter(hash__in=hashes).values_list("hash", flat=True))
+
+
+def ai_coverage(obj_or_doc) -> identity.AICoverage:
+    """How much of this content (a page/revision object or a CanonicalText) is AI-written,
+    judged from the text alone (one query)."""
+    doc = identity.document(obj_or_doc)
+    per_field = identity.field_shingles(doc)
+    known = known_ai_shingles(h for hashes, _n in per_field.values() for h in hashes)
+    return identity.coverage(doc, known)
+
+
 def carry_forward(page, revision) -> list[FieldProvenance]:
-    """After a human save: compare each AI field of the last provenance-bearing revision with
-    this revision's text and record what survives. Kept across revisions."""
-    if FieldProvenance.objects.filter(revision=revision).exists():
+    """(Re)compute ``revision``'s provenance from its content: each field's AI-written share
+    against the AI-text index (every draft ever written, on any page), whoever saved it. Runs
+    on every save, including an autosave that rewrote the revision in place. The model's
+    original text per field (``ai_text``, for diffs) is carried over from earlier rows."""
+    cov = ai_coverage(canonical_text(revision.as_object()))
+    earlier = {
+        name: (text, draft_id)
+        for name, text, draft_id in FieldProvenance.objects.filter(page_id=page.pk)
+        .exclude(ai_text="")
+        .order_by("revision_id")
+        .values_list("field_name", "ai_text", "draft_id")
+    }
+    FieldProvenance.objects.filter(revision=revision).delete()
+    if not cov.has_ai_text:
         return []
-    latest = (
-        FieldProvenance.objects.filter(page_id=page.pk)
-        .exclude(revision=revision)
-        .order_by("-revision_id")
-        .values_list("revision_id", flat=True)
+    latest_draft = (
+        DraftRequest.objects.filter(page_id=page.pk, status=JobStatus.SUCCEEDED)
+        .order_by("-created_at")
+        .values_list("pk", flat=True)
         .first()
     )
-    if latest is None:
-        return []
-    doc = canonical_text(revision.as_object())
     rows = []
-    for prev in FieldProvenance.objects.filter(revision_id=latest).exclude(origin=Origin.HUMAN):
-        current = doc.field_text(prev.field_name)
-        sim = survival(prev.ai_text, current)
+    for name, (ai, total) in cov.fields.items():
+        if not ai:
+            continue
+        share = round(ai / total, 4) if total else 0.0
+        ai_text, draft_id = earlier.get(name, ("", latest_draft))
         rows.append(
             FieldProvenance(
                 revision=revision,
                 page_id=page.pk,
-                field_name=prev.field_name,
-                origin=origin_for(sim),
-                draft_id=prev.draft_id,
-                ai_text=prev.ai_text,
-                words=len(current.split()),
-                similarity=sim,
+                field_name=name,
+                origin=Origin.AI if share >= AI_THRESHOLD else Origin.MIXED,
+                draft_id=draft_id,
+                ai_text=ai_text,
+                words=total,
+                similarity=share,
             )
         )
     return FieldProvenance.objects.bulk_create(rows)
 
 
-def ai_share(revision) -> float | None:
-    """Share (0-1) of this revision's words that are surviving AI text; None if no AI draft."""
-    rows = list(FieldProvenance.objects.filter(revision=revision))
-    if not rows:
-        return None
-    total = canonical_text(revision.as_object()).word_count or 1
-    ai_words = sum(min(r.words, len(r.ai_text.split())) * r.similarity for r in rows)
-    return round(min(ai_words / total, 1.0), 4)
+def ai_share(revision) -> float:
+    """Share (0-1) of this revision's words that are AI-written, judged from its content."""
+    return ai_coverage(revision.as_object()).share
+
+
+def template_risks(page_ids) -> dict[int, int]:
+    """``{page_id: risk level}`` of the template behind each page's latest successful AI
+    draft (one query)."""
+    out: dict[int, int] = {}
+    for page_id, level in (
+        DraftRequest.objects.filter(page_id__in=list(page_ids), status=JobStatus.SUCCEEDED)
+        .order_by("created_at", "pk")
+        .values_list("page_id", "template_version__template__risk_level")
+    ):
+        out[page_id] = level  # the newest wins
+    return out
 
 
 def template_risk_for(page) -> int | None:

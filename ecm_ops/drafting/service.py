@@ -44,6 +44,14 @@ def request_draft(page, template_slug: str, brief: dict, user) -> DraftRequest:
     page = page.specific
     if not page.permissions_for_user(user).can_edit():
         raise PermissionDenied("You do not have permission to edit this page.")
+    lock = page.get_lock()
+    if lock is not None and lock.for_user(user):
+        raise ServiceError(
+            "This page is locked (it is in review, or someone locked it), so an AI draft "
+            "cannot be written into it now. Withdraw it from review or ask for it to be "
+            "unlocked, then generate again.",
+            status=409,
+        )
     budgets.check(user)
     template = PromptTemplate.objects.filter(slug=template_slug).first()
     if template is None:

@@ -21,27 +21,99 @@ APPROVE_TIER = "approve_tier"
 REVIEW_CASE = "review_case"
 
 
-def conflicted_user_ids(case: ReviewCase) -> set[int]:
-    """The requester, the revision's author and whoever generated an AI draft of this page
-    since the last published revision may not approve it."""
-    ids = {case.requester_id, case.revision.user_id}
-    ids |= set(
-        DraftRequest.objects.filter(page_id=case.page_id, created_at__lte=case.created_at)
-        .exclude(requester__isnull=True)
-        .values_list("requester_id", flat=True)
+#: Publications after which earlier authors are no longer conflicted: the ones that were
+#: reviewed (a human-only publication reviews nothing, so it does not wash earlier drafts).
+REVIEWED_BASES = ("review", "skipped", "override")
+
+CONFLICT_REASONS = {
+    "author": "You wrote a revision of this page since it was last reviewed; another reviewer "
+    "must approve it (four-eyes).",
+    "requester": "You submitted this page for review; another reviewer must approve it "
+    "(four-eyes).",
+    "drafter": "You generated an AI draft of this page; another reviewer must approve it "
+    "(four-eyes).",
+}
+
+
+class Conflicts:
+    """Who is conflicted for one page's content, at any moment: the events (authored a
+    revision, requested a review, requested an AI draft) after the last reviewed publication
+    before that moment."""
+
+    def __init__(self, events=(), reviewed=()):
+        self.events = sorted(events, key=lambda e: e[0])  # (at, user_id, reason key)
+        self.reviewed = sorted(reviewed)
+
+    def reason(self, user_id, at=None) -> str | None:
+        """The reason key of ``user_id``'s first conflict at ``at`` (None: now), or None."""
+        since = None
+        for t in self.reviewed:
+            if at is None or t < at:
+                since = t
+        for t, user, key in self.events:
+            if at is not None and t >= at:
+                break
+            if user == user_id and (since is None or t > since):
+                return key
+        return None
+
+    def user_ids(self, at=None) -> set[int]:
+        return {u for _t, u, _k in self.events if self.reason(u, at)}
+
+    def get(self, user_id, default=None):
+        return self.reason(user_id) or default
+
+    def __contains__(self, user_id) -> bool:
+        return self.reason(user_id) is not None
+
+
+def conflicts_for_pages(page_ids) -> dict[int, Conflicts]:
+    """THE four-eyes rule, for any number of pages in four queries.
+
+    Conflicted for a page's content at a moment are everyone who, between the page's last
+    reviewed publication before that moment (or its creation) and that moment, authored a
+    revision of it, requested a review of it, or requested an AI draft of it. An approval or
+    an override counts only if its author was not conflicted when they gave it.
+    """
+    from wagtail.models import Revision
+
+    from ..models import Publication
+
+    page_ids = list({int(p) for p in page_ids})
+    events: dict[int, list] = {pk: [] for pk in page_ids}
+    reviewed: dict[int, list] = {pk: [] for pk in page_ids}
+    if not page_ids:
+        return {}
+    for page_id, at in Publication.objects.filter(
+        page_id__in=page_ids, basis__in=REVIEWED_BASES
+    ).values_list("page_id", "published_at"):
+        reviewed[page_id].append(at)
+    sources = (
+        (ReviewCase.objects.filter(page_id__in=page_ids), "page_id", "requester_id", "requester"),
+        (
+            Revision.page_revisions.filter(object_id__in=[str(p) for p in page_ids]),
+            "object_id",
+            "user_id",
+            "author",
+        ),
+        (DraftRequest.objects.filter(page_id__in=page_ids), "page_id", "requester_id", "drafter"),
     )
-    ids.discard(None)
-    return ids
+    for queryset, page_field, user_field, key in sources:
+        for page_id, user_id, at in queryset.values_list(page_field, user_field, "created_at"):
+            if user_id is not None:
+                events[int(page_id)].append((at, user_id, key))
+    return {pk: Conflicts(events[pk], reviewed[pk]) for pk in page_ids}
 
 
-def conflict_reason(user, case: ReviewCase) -> str:
-    if user.pk == case.requester_id:
-        return "You submitted this page for review; another reviewer must approve it (four-eyes)."
-    if user.pk == case.revision.user_id:
-        return "You wrote this revision; another reviewer must approve it (four-eyes)."
-    if user.pk in conflicted_user_ids(case):
-        return "You generated the AI draft of this page; another reviewer must approve it."
-    return ""
+def conflicted_user_ids(page_id: int, at=None) -> set[int]:
+    return conflicts_for_pages([page_id])[int(page_id)].user_ids(at)
+
+
+def conflict_reason(user, case_or_page_id) -> str:
+    """Why ``user`` is conflicted for this case's (or page's) content now, '' when not."""
+    page_id = getattr(case_or_page_id, "page_id", case_or_page_id)
+    key = conflicts_for_pages([page_id])[int(page_id)].reason(user.pk)
+    return CONFLICT_REASONS[key] if key else ""
 
 
 def has_authority(user, case: ReviewCase) -> bool:
@@ -65,7 +137,7 @@ def has_authority(user, case: ReviewCase) -> bool:
 
 
 def can_review(user, case: ReviewCase) -> bool:
-    return has_authority(user, case) and user.pk not in conflicted_user_ids(case)
+    return has_authority(user, case) and user.pk not in conflicted_user_ids(case.page_id)
 
 
 def cases_reviewable_by(user) -> QuerySet[ReviewCase]:
@@ -284,7 +356,7 @@ def delegate(case: ReviewCase, reviewer, *, by, reason: str = "", check: bool = 
             raise ServiceError("This review is closed; there is nothing to delegate.", status=409)
         if not reviewer.is_active:
             raise ServiceError(f"{reviewer.get_username()} is inactive and cannot review.")
-        if reviewer.pk in conflicted_user_ids(case):
+        if reviewer.pk in conflicted_user_ids(case.page_id):
             raise ServiceError(
                 f"{reviewer.get_username()} submitted, wrote or generated this content and "
                 "cannot review it (four-eyes). Choose someone else."

@@ -1,7 +1,8 @@
 """Policy lookup and tier classification with the reasons that put a piece in its tier.
 
-Classification only ever raises the tier: the policy minimum is the floor, each matching rule
-raises it, and nothing can lower it. In particular AI-based findings (checks whose id starts
+Classification only ever raises the tier: the policy minimum is the floor, the screening
+score's threshold (``ECM_OPS["SCORE_TIER_THRESHOLDS"]``) raises it, each matching rule raises
+it, and nothing can lower it. In particular AI-based findings (checks whose id starts
 with one of :data:`AI_CHECK_PREFIXES`) take part in rules like any other finding, so they can
 raise the tier, but since no rule can lower a tier, a model's output never lowers it.
 
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ..content_checks.scoring import minimum_level
 from ..models import ReviewTier, RiskPolicy, RiskRule
 from ..states import SEVERITY_RANK
 
@@ -130,6 +132,15 @@ def classify(
     tier = floor
     raised: list[tuple[ReviewTier, list[str]]] = []
     details: list[str] = []
+    if score is not None:
+        # SCORE_TIER_THRESHOLDS: a score at or above a threshold needs at least that level.
+        needed = minimum_level(score)
+        score_tier = next((t for t in tiers if t.level >= needed), tiers[-1])
+        if score_tier.level > tier.level:
+            why = [f"screening score {score:g} needs level {needed} or higher"]
+            details.append(f"score threshold ({score_tier.label}): " + why[0])
+            raised.append((score_tier, why))
+            tier = score_tier
     if tags is None:
         tags = _page_tags(page)
     tags = {t.lower() for t in tags}
@@ -160,3 +171,31 @@ def _page_tags(page) -> list[str]:
         return [t.name for t in tags.all()]
     except (AttributeError, ValueError):
         return []
+
+
+def policy_hash(policy) -> str:
+    """A digest of what classification reads from ``policy`` (minimum, tiers, rules): equal
+    hashes classify the same content the same way (two queries)."""
+    import hashlib
+    import json
+
+    if policy is None:
+        return ""
+    tiers = list(
+        ReviewTier.objects.filter(policy=policy)
+        .order_by("level")
+        .values_list(
+            "pk", "level", "approvals_required", "required_group_id", "auto_skip_allowed",
+            "auto_skip_max_ai_share",
+        )
+    )  # fmt: skip
+    rules = list(
+        RiskRule.objects.filter(policy=policy)
+        .order_by("sort_order", "pk")
+        .values_list(
+            "tier_id", "page_types", "section_id", "tags", "finding_checks",
+            "finding_min_severity", "min_score", "min_ai_share", "min_template_risk",
+        )
+    )  # fmt: skip
+    raw = json.dumps([policy.minimum_level, tiers, rules], default=str, sort_keys=True)
+    return hashlib.sha256(raw.encode()).hexdigest()

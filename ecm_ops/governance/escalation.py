@@ -44,7 +44,9 @@ def escalation_reviewers(case: ReviewCase, tier: ReviewTier | None) -> QuerySet:
     if group_id:
         who |= Q(groups=group_id)
     users = (
-        User.objects.filter(is_active=True).filter(who).exclude(pk__in=conflicted_user_ids(case))
+        User.objects.filter(is_active=True)
+        .filter(who)
+        .exclude(pk__in=conflicted_user_ids(case.page_id))
     )
     if case.tier_id:  # they can act already; the escalation adds the next level
         users = users.exclude(pk__in=users_with_authority(case.tier).values("pk"))

@@ -57,3 +57,10 @@ def nightly_sweep() -> None:
     from ..monitoring.sweep import start_sweep
 
     start_sweep("nightly")
+
+
+def nightly_verify() -> None:
+    """Cron entry point (``ecm_ops.cron``): re-derive the publication invariant."""
+    from ..services.verification import run_nightly
+
+    run_nightly()

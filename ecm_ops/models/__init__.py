@@ -13,6 +13,7 @@ from .governance import (
 )
 from .monitoring import Incident, MonitoringCheck, SweepChunk, SweepRun
 from .prompts import PromptTemplate, PromptTemplateVersion, StyleGuide
+from .publication import AIShingle, Publication
 from .review import (
     Approval,
     ReviewCase,
@@ -23,6 +24,8 @@ from .screening import Finding, ScreeningOverride, ScreeningRun
 from .style import StyleRulePack
 
 __all__ = [
+    "AIShingle",
+    "Publication",
     "Approval",
     "DraftRequest",
     "EscalationTimer",

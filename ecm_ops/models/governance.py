@@ -110,6 +110,15 @@ class ReviewTier(models.Model):
         default=False,
         help_text=_("A clean screen at this tier skips human review (the reason is recorded)."),
     )
+    auto_skip_max_ai_share = models.FloatField(
+        _("auto-skip up to this AI share"),
+        default=0.0,
+        validators=[MinValueValidator(0.0), MaxValueValidator(1.0)],
+        help_text=_(
+            "Auto-skip only applies to content whose AI-written share is at most this (0-1). "
+            "0: content with any AI-written text is always reviewed by a person."
+        ),
+    )
     monitoring_cadence_hours = models.PositiveIntegerField(
         _("re-check every (hours)"), default=24 * 7, validators=[MinValueValidator(1)]
     )

@@ -53,6 +53,9 @@ class ReviewCase(ConcurrentTransitionMixin, models.Model):
         related_name="cases",
     )
     tier_reasons = models.JSONField(default=list, blank=True)
+    #: Digest of the submitted content: approvals count only for this content, and any change
+    #: of the page's latest content (a save, an autosave overwrite, a revert) supersedes it.
+    content_digest = models.CharField(max_length=64, blank=True, db_index=True)
     screening_run = models.ForeignKey(
         "ecm_ops.ScreeningRun", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -97,8 +100,10 @@ class ReviewCase(ConcurrentTransitionMixin, models.Model):
         return self.approve._django_fsm.has_transition_perm(self, self.state, user)
 
     def current_approvals(self):
-        """Approvals that count: on this case and its own revision (never a superseded one)."""
-        return self.approvals.filter(revision_id=self.revision_id)
+        """Approvals that count: on this case and its own content (never a superseded one)."""
+        return self.approvals.filter(
+            revision_id=self.revision_id, content_digest=self.content_digest
+        )
 
     def has_quorum(self) -> bool:
         """N distinct approvers on the case's revision, including the tier's required role."""
@@ -177,6 +182,8 @@ class Approval(models.Model):
     case = models.ForeignKey(ReviewCase, on_delete=models.CASCADE, related_name="approvals")
     revision = models.ForeignKey("wagtailcore.Revision", on_delete=models.CASCADE, related_name="+")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    #: The content the reviewer saw and approved.
+    content_digest = models.CharField(max_length=64, blank=True, db_index=True)
     comment = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 

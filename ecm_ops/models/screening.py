@@ -23,6 +23,10 @@ class ScreeningRun(BackgroundWork):
         help_text=_("Empty when the live page itself was screened."),
     )
     trigger = models.CharField(max_length=16, choices=ScreeningTrigger.choices)
+    #: Digest of the content actually screened (``content_checks.identity``): what a review,
+    #: an override and a publication are matched on, never the revision id (autosave rewrites
+    #: a revision in place; a revert brings old content back under a new id).
+    content_digest = models.CharField(max_length=64, blank=True, db_index=True)
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -85,6 +89,8 @@ class ScreeningOverride(models.Model):
     )
     reason = models.TextField()
     fingerprints = models.JSONField(default=list)
+    #: The content the override was given for; it covers nothing else.
+    content_digest = models.CharField(max_length=64, blank=True, db_index=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -31,6 +31,7 @@ ACTIONS = {
     "ecm_ops.review.rejected": ("Reject", "Review rejected"),
     "ecm_ops.publish.refused": ("Refuse direct publish", "Direct publish refused (review)"),
     "ecm_ops.publish.override": ("Override review", "Published without review (override)"),
+    "ecm_ops.verify.violation": ("Verifier violation", "Publication invariant violated"),
     "ecm_ops.monitoring.scheduled": ("Schedule monitoring", "Monitoring scheduled"),
     "ecm_ops.monitoring.checked": ("Monitoring check", "Monitoring check ran"),
     "ecm_ops.incident.opened": ("Open incident", "Incident opened"),

@@ -53,7 +53,7 @@ def reviewer_emails(case) -> list[str]:
         get_user_model()
         .objects.filter(is_active=True)
         .filter(authority)
-        .exclude(pk__in=conflicted_user_ids(case))
+        .exclude(pk__in=conflicted_user_ids(case.page_id))
         .exclude(email="")
         .distinct()
     )
@@ -106,4 +106,24 @@ def case_decided(case, user=None) -> None:
         f"Open the case: {_case_url(case)}\n"
     )
     recipients = [requester.email]
+    transaction.on_commit(lambda: _send(subject, body, recipients))
+
+
+def invariant_violations(violations) -> None:
+    """Tell the site admins (active superusers with an e-mail) what the verifier found."""
+    from django.contrib.auth import get_user_model
+
+    if not violations:
+        return
+    recipients = sorted(
+        set(
+            get_user_model()
+            .objects.filter(is_superuser=True, is_active=True)
+            .exclude(email="")
+            .values_list("email", flat=True)
+        )
+    )
+    lines = "\n".join(f"- page {v.page_id} [{v.kind}]: {v.message}" for v in violations[:50])
+    subject = f"ecm_ops: {len(violations)} publication(s) without the review they needed"
+    body = f"The nightly verifier found:\n{lines}\n\nRun `manage.py ecm_ops_verify` for all."
     transaction.on_commit(lambda: _send(subject, body, recipients))

@@ -1,67 +1,40 @@
-"""No publishing around the review: AI-assisted content goes live only through an approved (or
-policy-skipped) review case, or by a person holding the override authority who gives a reason.
+"""No publishing around the review, as the admin sees it: refusals with a message before
+Wagtail publishes, and the audited override.
 
-Wagtail publishes from several places. The guarded ones are those a person uses to bypass the
-workflow: the page editor's "Publish" (create and edit views, via ``before_publish_page``) and
-the bulk "Publish" action (``before_bulk_action``). The workflow's own publish on approval does
-not pass through these hooks and is the intended path. Scheduled publishing publishes a revision
-that was already published through one of these paths.
+The guarantee itself does not live here: every publication, from any path, is judged by the
+publication guard (:mod:`ecm_ops.services.publication`) against the invariant
+(:mod:`ecm_ops.governance.invariant`). This module asks the same question earlier, where the
+admin can still answer with a message and a redirect instead of a refused save: the page
+editor's "Publish" (``before_publish_page``), the bulk "Publish" action
+(``before_bulk_action``) and the override screen.
 """
 
 from __future__ import annotations
 
 from django.db import transaction
 
-from ..content_checks.canonical import canonical_text
-from ..drafting.provenance import carry_forward
-from ..models import FieldProvenance, ReviewCase
-from ..states import OPEN_REVIEW_STATES, Origin, ReviewState
+from ..governance.invariant import OVERRIDE_PERMISSION
+from ..models import ReviewCase
+from ..states import OPEN_REVIEW_STATES, ScreeningTrigger
 from . import PermissionDenied, ServiceError, audit
+from .publication import lock_page, publishing_with_override
+from .publication import refusal as invariant_refusal
 
-OVERRIDE_PERMISSION = "ecm_ops.override_review"
 MIN_REASON_LENGTH = 10
-CLEARED_STATES = (ReviewState.APPROVED, ReviewState.SKIPPED)
-
-
-def is_ai_assisted(page, revision) -> bool:
-    """True when ``revision`` carries AI-written or mixed text (provenance is carried forward to
-    the revision first, exactly as a save would)."""
-    if revision is None:
-        return False
-    carry_forward(page, revision)
-    return FieldProvenance.objects.filter(
-        revision=revision, origin__in=(Origin.AI, Origin.MIXED)
-    ).exists()
-
-
-def review_clears(page, revision) -> bool:
-    """The page's latest review case approved (or skipped) this revision, or a revision whose
-    canonical text is identical (re-publishing the reviewed text unchanged)."""
-    case = (
-        ReviewCase.objects.filter(page_id=page.pk)
-        .exclude(state__in=OPEN_REVIEW_STATES)
-        .exclude(state=ReviewState.WITHDRAWN)
-        .select_related("revision")
-        .order_by("-created_at", "-pk")
-        .first()
-    )
-    if case is None or case.state not in CLEARED_STATES:
-        return False
-    if case.revision_id == revision.pk:
-        return True
-    return (
-        canonical_text(case.revision.as_object()).text == canonical_text(revision.as_object()).text
-    )
 
 
 def refusal(page, revision) -> str:
-    """'' when ``revision`` may be published directly, else why not (for the person)."""
-    if not is_ai_assisted(page, revision) or review_clears(page, revision):
+    """'' when ``revision`` may be published directly now, else why not (for the person)."""
+    if revision is None:
+        return ""
+    message = invariant_refusal(page, revision.as_object())
+    if not message:
         return ""
     return (
         f"'{page.get_admin_display_title()}' contains AI-written text that has not been approved "
-        "in review, so it cannot be published directly. Submit it for review; a site "
-        "administrator with the review override authority can publish it with a reason."
+        f"in review, so it cannot be published directly: {message} Submit it "
+        "for review; a site administrator with the review override authority who did not "
+        "write or submit it can publish it with a reason."
     )
 
 
@@ -88,9 +61,12 @@ def check_direct_publish(page, revision, user) -> None:
 @transaction.atomic
 def override_publish(page, user, reason: str):
     """Publish the page's latest revision without an approved review, recording who and why.
+    The content is still screened (synchronously, if it was not yet), its blockers still need
+    an entitled override, and the person must not be conflicted (four-eyes).
 
     Raises:
-        PermissionDenied: the user lacks the override authority or publish permission.
+        PermissionDenied: no override authority or publish permission, a conflict of interest,
+            or blockers left (the message says which).
         ServiceError: no (or a too short) reason.
     """
     if not can_override(user, page):
@@ -104,25 +80,26 @@ def override_publish(page, user, reason: str):
             f"Explain why this cannot wait for review (at least {MIN_REASON_LENGTH} characters);"
             " the reason is kept in the audit trail."
         )
+    lock_page(page.pk)
     revision = page.get_latest_revision()
     if revision is None:
         raise ServiceError("This page has no revision to publish.")
     page = page.specific
-    for case in ReviewCase.objects.select_for_update(of=("self",)).filter(
-        page_id=page.pk, state__in=OPEN_REVIEW_STATES
-    ):
-        case.withdraw(reason=f"Published by {user.get_username()} with the override: {reason}")
-        case.save()
-        audit.record(
-            page, "ecm_ops.review.withdrawn", user, case=case.pk, reason=case.outcome_reason
-        )
-    audit.record(
-        page,
-        "ecm_ops.publish.override",
-        user,
-        revision=revision.pk,
-        reason=reason,
-        ai_assisted=is_ai_assisted(page, revision),
-    )
-    revision.publish(user=user)
+    from .screening import screen_now
+
+    screen_now(page, revision, user, trigger=ScreeningTrigger.CLI)
+    with publishing_with_override(user, reason):
+        message = invariant_refusal(page, revision.as_object())
+        if message:
+            raise PermissionDenied(message)
+        for case in ReviewCase.objects.select_for_update(of=("self",)).filter(
+            page_id=page.pk, state__in=OPEN_REVIEW_STATES
+        ):
+            case.withdraw(reason=f"Published by {user.get_username()} with the override: {reason}")
+            case.save()
+            audit.record(
+                page, "ecm_ops.review.withdrawn", user, case=case.pk, reason=case.outcome_reason
+            )
+        audit.record(page, "ecm_ops.publish.override", user, revision=revision.pk, reason=reason)
+        revision.publish(user=user)
     return revision

@@ -10,25 +10,39 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django_fsm import can_proceed
 from wagtail.models import Page, TaskState, WorkflowState
 
-from ..governance import authority
-from ..governance.classification import classify
-from ..models import Approval, DraftRequest, ReviewCase
+from ..content_checks.identity import content_digest
+from ..governance import authority, invariant
+from ..models import Approval, ReviewCase
 from ..states import OPEN_REVIEW_STATES, JobStatus, ReviewState
 from . import Conflict, PermissionDenied, ServiceError, audit, notifications
+from .publication import lock_page
 from .screening import has_override, request_screening
 
 
 def _locked(case_pk: int) -> ReviewCase:
+    """The case, locked, after its page's row lock (always page first, then case: the order
+    saves and publications take them in, so decisions, saves and cancels never deadlock)."""
+    page_id = ReviewCase.objects.filter(pk=case_pk).values_list("page_id", flat=True).first()
+    lock_page(page_id)
     return (
         ReviewCase.objects.select_for_update(of=("self",))
         .select_related("tier", "revision")
         .get(pk=case_pk)
     )
+
+
+def latest_digest(page_id: int) -> str | None:
+    """Digest of the page's latest revision's content as it is now (autosave may have
+    rewritten it in place)."""
+    from wagtail.models import Revision
+
+    latest = Page.objects.filter(pk=page_id).values_list("latest_revision_id", flat=True).first()
+    revision = Revision.objects.filter(pk=latest).first() if latest else None
+    return content_digest(revision.as_object()) if revision else None
 
 
 @transaction.atomic
@@ -49,6 +63,7 @@ def open_case(task_state: TaskState, user=None) -> ReviewCase:
     case = ReviewCase.objects.create(
         page=page,
         revision=task_state.revision,
+        content_digest=content_digest(task_state.revision.as_object()),
         task_state=task_state,
         requester=user,
         screening_run=run,
@@ -84,28 +99,35 @@ def _after_screening(case_pk: int, run) -> None:
             f"({names}). Fix them and submit again.",
         )
         return
-    from ..drafting.provenance import ai_share, template_risk_for
+    from ..drafting.provenance import ai_coverage
 
-    result = classify(
-        case.revision.as_object(),
-        findings=findings,
-        score=run.score,
-        ai_share=ai_share(case.revision),
-        template_risk=template_risk_for(page),
-    )
-    case.policy, case.tier, case.tier_reasons = result.policy, result.tier, result.reasons
-    if case.tier and case.tier.auto_skip_allowed and run.warning_count == 0:
-        reason = (
-            f"Skipped: tier {case.tier.label} allows auto-skip and the pre-screen was "
-            "clean. " + " ".join(result.reasons)
+    if run.content_digest != case.content_digest:
+        _send_back(
+            case,
+            None,
+            "The page changed while it was being screened; submit it again so the review "
+            "covers what would be published.",
         )
+        return
+    obj = case.revision.as_object()
+    share = ai_coverage(obj).share  # judged from the content, never from provenance rows
+    result = invariant.classify_content(page, obj, run, share, findings)
+    case.policy, case.tier, case.tier_reasons = result.policy, result.tier, result.reasons
+    overridden = bool(run.blocker_count)
+    skip, why = invariant.skip_decision(case.tier, run, share, overridden)
+    if skip:
+        reason = why + " " + " ".join(result.reasons[:1])
         case.skip(reason=reason)
         case.save()
-        audit.record(page, "ecm_ops.review.skipped", None, case=case.pk, reasons=result.reasons)
+        audit.record(
+            page, "ecm_ops.review.skipped", None, case=case.pk, reasons=[why, *result.reasons]
+        )
         if case.task_state and case.task_state.status == TaskState.STATUS_IN_PROGRESS:
             case.task_state.approve(user=None, comment=reason)
         notifications.case_decided(case)
         return
+    if case.tier and case.tier.auto_skip_allowed:
+        case.tier_reasons = [*result.reasons, why]
     sla = case.tier.sla_hours if case.tier else 48
     case.open_for_review(due_at=timezone.now() + timedelta(hours=sla))
     case.save()
@@ -142,21 +164,24 @@ def _send_back(case: ReviewCase, user, reason: str) -> None:
 
 @transaction.atomic
 def revision_saved(page, user=None) -> ReviewCase | None:
-    """A newer revision was saved while a case is open: the open case is superseded and the
+    """The page's content changed while a case is open (a new revision, or autosave rewriting
+    the submitted one in place): the open case is superseded and the
     review task restarts on the new revision (Wagtail's ``TaskState.cancel(resume=True)``; the
     cancelled task withdraws the case with the reason, the restarted task opens a new one).
 
     Returns:
         The new case, or None when no open case was affected.
     """
-    latest = Page.objects.filter(pk=page.pk).values_list("latest_revision_id", flat=True).first()
     case = (
         ReviewCase.objects.filter(page_id=page.pk, state__in=OPEN_REVIEW_STATES)
         .select_related("task_state")
         .order_by("-pk")
         .first()
     )
-    if case is None or latest is None or case.revision_id == latest:
+    if case is None:
+        return None
+    digest = latest_digest(page.pk)
+    if digest is None or digest == case.content_digest:
         return None
     task_state = case.task_state
     if task_state is None or task_state.status != TaskState.STATUS_IN_PROGRESS:
@@ -189,8 +214,7 @@ def _refusal(case: ReviewCase, user, *, allow_stale: bool = False):
             f"You do not hold approval authority for the {tier} tier of this section.",
             PermissionDenied,
         )
-    latest = Page.objects.filter(pk=case.page_id).values_list("latest_revision_id", flat=True)
-    if not allow_stale and latest.first() != case.revision_id:
+    if not allow_stale and latest_digest(case.page_id) != case.content_digest:
         return STALE_REVISION, Conflict
     return None
 
@@ -228,7 +252,13 @@ def approve(case_pk: int, user, comment: str = "") -> ReviewCase:
     _check_can_decide(case, user)
     try:
         with transaction.atomic():
-            Approval.objects.create(case=case, revision=case.revision, user=user, comment=comment)
+            Approval.objects.create(
+                case=case,
+                revision=case.revision,
+                content_digest=case.content_digest,
+                user=user,
+                comment=comment,
+            )
     except IntegrityError as exc:
         raise Conflict(
             "You have already approved this revision; another reviewer must approve it."
@@ -310,16 +340,15 @@ def withdraw_for_task_state(task_state_pk: int, user=None, reason: str = "") -> 
     """The Wagtail task or workflow was cancelled: withdraw the open case. When the page
     already has a newer revision (Wagtail's "restart workflow" saves one, then cancels), the
     case is recorded as superseded by it."""
+    for page_id in ReviewCase.objects.filter(task_state_id=task_state_pk).values_list(
+        "page_id", flat=True
+    ):
+        lock_page(page_id)
     for case in ReviewCase.objects.select_for_update(of=("self",)).filter(
         task_state_id=task_state_pk, state__in=OPEN_REVIEW_STATES
     ):
-        latest = (
-            Page.objects.filter(pk=case.page_id)
-            .values_list("latest_revision_id", flat=True)
-            .first()
-        )
-        if latest and latest != case.revision_id:
-            why = f"Superseded by a newer revision ({latest}) of this page."
+        if latest_digest(case.page_id) != case.content_digest:
+            why = "Superseded: the page's content changed after it was submitted."
         else:
             why = reason or "The workflow was cancelled."
         case.withdraw(reason=why)
@@ -335,9 +364,9 @@ def withdraw_for_task_state(task_state_pk: int, user=None, reason: str = "") -> 
 
 
 def decidable_case(page_id: int, user, task=None) -> ReviewCase | None:
-    """The case on ``page_id`` that ``user`` may decide now, in ONE query (authority or
-    delegation, minus the four-eyes conflicts), or None. Used per row by Wagtail's dashboard
-    through the task's ``get_actions``, so it must stay one query."""
+    """The case on ``page_id`` that ``user`` may decide now (authority or delegation, minus
+    the four-eyes conflicts of :func:`ecm_ops.governance.authority.conflicts_for_pages`), or
+    None. One query when the user holds no authority for the page's open case."""
     if not (user and user.is_authenticated and user.is_active):
         return None
     cases = authority.cases_reviewable_by(user).filter(
@@ -345,40 +374,22 @@ def decidable_case(page_id: int, user, task=None) -> ReviewCase | None:
     )
     if task is not None:
         cases = cases.filter(task_state__task=task)
-    drafted = DraftRequest.objects.filter(
-        page_id=OuterRef("page_id"), requester=user, created_at__lte=OuterRef("created_at")
-    )
-    return (
-        cases.exclude(requester=user)
-        .exclude(revision__user=user)
-        .exclude(Exists(drafted))
-        .select_related("tier")
-        .order_by("-pk")
-        .first()
-    )
+    case = cases.select_related("tier").order_by("-pk").first()
+    if case is None or user.pk in authority.conflicted_user_ids(page_id):
+        return None
+    return case
 
 
 def conflicts_by_case(cases, user) -> dict[int, str]:
-    """For a listing: ``{case pk: conflict reason}`` for ``user``, in one extra query.
-
-    ``cases`` must have ``revision`` selected (the revision author is a conflict)."""
+    """For a listing: ``{case pk: conflict reason}`` for ``user``, in four queries whatever
+    the number of cases (the one four-eyes rule, batched over the cases' pages)."""
     cases = list(cases)
-    drafted_pages = set(
-        DraftRequest.objects.filter(
-            requester_id=user.pk, page_id__in={c.page_id for c in cases}
-        ).values_list("page_id", "created_at")
-    )
-    first_draft = {}
-    for page_id, created in drafted_pages:
-        first_draft[page_id] = min(created, first_draft.get(page_id, created))
+    by_page = authority.conflicts_for_pages({c.page_id for c in cases})
     out = {}
     for case in cases:
-        if user.pk == case.requester_id:
-            out[case.pk] = "You submitted this page for review (four-eyes)."
-        elif user.pk == case.revision.user_id:
-            out[case.pk] = "You wrote this revision (four-eyes)."
-        elif case.page_id in first_draft and first_draft[case.page_id] <= case.created_at:
-            out[case.pk] = "You generated the AI draft of this page (four-eyes)."
+        reason = by_page[case.page_id].reason(user.pk)
+        if reason:
+            out[case.pk] = authority.CONFLICT_REASONS[reason]
     return out
 
 

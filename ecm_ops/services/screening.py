@@ -20,14 +20,14 @@ from django.utils import timezone
 
 from .. import conf
 from ..content_checks.canonical import canonical_text
+from ..content_checks.identity import content_digest
 from ..content_checks.registry import CheckContext, run_checks
 from ..content_checks.scoring import count, score
 from ..governance.classification import policy_for
+from ..governance.invariant import COULD_NOT_RUN, blocker_print
 from ..jobs import claims, outbox
 from ..models import (
     Finding,
-    ReviewTierGroupObjectPermission,
-    ReviewTierUserObjectPermission,
     ScreeningOverride,
     ScreeningRun,
 )
@@ -169,6 +169,7 @@ def process_screening_run(pk: int) -> ScreeningRun | None:
                 blocker_count=count(findings, Severity.BLOCKER),
                 warning_count=count(findings, Severity.WARNING),
                 meta=meta,
+                content_digest=content_digest(doc),
             )
             run.refresh_from_db()
             audit.record(
@@ -191,6 +192,36 @@ def process_screening_run(pk: int) -> ScreeningRun | None:
     from .review import screening_finished
 
     screening_finished(run)
+    return run
+
+
+def screen_now(page, revision, user=None, *, trigger=ScreeningTrigger.CLI) -> ScreeningRun:
+    """Screen ``revision``'s content synchronously, unless a finished screening of exactly
+    this content exists already (then that run is returned)."""
+    from ..governance.invariant import screening_of
+
+    obj = revision.as_object()
+    doc = canonical_text(obj)
+    existing = screening_of(page.pk, content_digest(doc))
+    if existing is not None:
+        return existing
+    meta: dict = {}
+    _doc, findings = screen_object(obj, page=page, meta=meta)
+    run = ScreeningRun.objects.create(
+        page=page,
+        revision=revision,
+        trigger=trigger,
+        requested_by=user,
+        status=JobStatus.SUCCEEDED,
+        finished_at=timezone.now(),
+        score=score(findings, doc.word_count),
+        word_count=doc.word_count,
+        blocker_count=count(findings, Severity.BLOCKER),
+        warning_count=count(findings, Severity.WARNING),
+        meta=meta,
+        content_digest=content_digest(doc),
+    )
+    Finding.objects.bulk_create(finding_rows(run, findings))
     return run
 
 
@@ -218,26 +249,23 @@ def latest_finished_run(page_id: int) -> ScreeningRun | None:
 
 
 def fingerprints(run: ScreeningRun) -> list[str]:
-    """What identifies each blocker across revisions: check, field and the offending text."""
-    return sorted(
-        {
-            f"{check}|{field}|{excerpt}"
-            for check, field, excerpt in run.findings.filter(severity=Severity.BLOCKER).values_list(
-                "check_id", "field", "excerpt"
-            )
-        }
-    )
+    """What identifies each blocker of ``run``: check, field and the offending text."""
+    return sorted({blocker_print(f) for f in run.findings.filter(severity=Severity.BLOCKER)})
 
 
 def has_override(run: ScreeningRun) -> bool:
-    """True when every blocker of ``run`` was accepted by an override on this page."""
+    """True when every blocker of ``run`` was accepted by an override given for exactly this
+    content (its digest). "Could not run" findings are never accepted. Whether the person who
+    overrode was entitled is judged again at publication (``governance.invariant``)."""
     blockers = set(fingerprints(run))
     if not blockers:
         return True
+    if any(COULD_NOT_RUN in b.split("|")[0] for b in blockers):
+        return False
     accepted: set[str] = set()
-    for prints in ScreeningOverride.objects.filter(page_id=run.page_id).values_list(
-        "fingerprints", flat=True
-    ):
+    for prints in ScreeningOverride.objects.filter(
+        page_id=run.page_id, content_digest=run.content_digest
+    ).values_list("fingerprints", flat=True):
         accepted.update(prints)
     return blockers <= accepted
 
@@ -271,46 +299,68 @@ def gate_for(page) -> dict:
 
 
 def has_section_authority(user, page) -> bool:
-    """A superuser, or a user holding ``approve_tier`` on any tier of the page's policy."""
-    if not (user and user.is_authenticated and user.is_active):
-        return False
-    if user.is_superuser:
-        return True
+    """A superuser, or a user holding ``approve_tier`` on any tier of the page's policy (who
+    may be offered the override; :func:`override` checks the exact tier)."""
+    from ..governance.authority import has_authority_in_policy
+
     policy = policy_for(page)
-    if policy is None:
-        return False
-    return (
-        ReviewTierUserObjectPermission.objects.filter(
-            user=user, content_object__policy=policy, permission__codename="approve_tier"
-        ).exists()
-        or ReviewTierGroupObjectPermission.objects.filter(
-            group__user=user, content_object__policy=policy, permission__codename="approve_tier"
-        ).exists()
-    )
+    return policy is not None and has_authority_in_policy(user, policy)
 
 
 @transaction.atomic
 def override(run_pk: int, user, reason: str) -> ScreeningOverride:
-    """Accept the blockers of a finished run so the page may be submitted.
+    """Accept the blockers of a finished run, for exactly the content it screened, so the
+    page may be submitted (and published once reviewed).
 
     Raises:
-        PermissionDenied: the user holds no approval authority for the page's section.
-        ServiceError: no reason given, or the run has no blockers / has not finished.
+        PermissionDenied: the user is conflicted for this content (four-eyes), or holds no
+            approval authority for the tier this content classifies at.
+        ServiceError: no reason given, the run has no blockers / has not finished, or its
+            blockers are checks that could not run (never overridable: run them again).
     """
+    from ..drafting.provenance import ai_coverage
+    from ..governance.authority import CONFLICT_REASONS, conflicts_for_pages
+    from ..governance.invariant import classify_content, tier_authority
+
     run = ScreeningRun.objects.select_for_update().select_related("page").get(pk=run_pk)
     page = run.page.specific
-    if not has_section_authority(user, page):
-        raise PermissionDenied(
-            "Only a reviewer with approval authority for this section may override blockers."
-        )
     reason = (reason or "").strip()
     if not reason:
         raise ServiceError("Give a reason for the override; it is kept in the audit log.")
     if run.status != JobStatus.SUCCEEDED or not run.blocker_count:
         raise ServiceError("This pre-screen has no blockers to override.")
+    conflict = conflicts_for_pages([page.pk])[page.pk].reason(getattr(user, "pk", None))
+    if conflict:
+        raise PermissionDenied(
+            "You cannot override blockers in content you are conflicted for: "
+            + CONFLICT_REASONS[conflict]
+        )
+    obj = run.revision.as_object() if run.revision_id else page
+    if content_digest(obj) != run.content_digest:
+        raise ServiceError(
+            "The page has changed since this screening; override the newest screening.",
+            status=409,
+        )
+    tier = classify_content(page, obj, run, ai_coverage(obj).share).tier
+    if not (user and user.is_active and tier_authority(tier, {user.pk})):
+        tier = tier.label if tier else "the"
+        raise PermissionDenied(
+            f"Only a reviewer with approval authority for the {tier} tier of this section may "
+            "override blockers in this content."
+        )
     prints = fingerprints(run)
+    if any(COULD_NOT_RUN in p.split("|")[0] for p in prints):
+        raise ServiceError(
+            "A check could not run on this content; that is never overridable. Save again to "
+            "run it, or ask a site administrator to look at the worker logs."
+        )
     row = ScreeningOverride.objects.create(
-        run=run, page=page, user=user, reason=reason, fingerprints=prints
+        run=run,
+        page=page,
+        user=user,
+        reason=reason,
+        fingerprints=prints,
+        content_digest=run.content_digest,
     )
     audit.record(
         page,
@@ -320,5 +370,6 @@ def override(run_pk: int, user, reason: str) -> ScreeningOverride:
         override=row.pk,
         reason=reason,
         blockers=prints,
+        digest=run.content_digest,
     )
     return row
