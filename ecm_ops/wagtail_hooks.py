@@ -121,6 +121,11 @@ def guard_bulk_publish(request, action_type, objects, action_class_instance):
     return review_hooks.before_bulk_action(request, action_type, objects)
 
 
+@hooks.register("before_copy_page")
+def guard_copy_publish(request, page):
+    return review_hooks.before_copy_page(request, page)
+
+
 @hooks.register("after_create_page")
 def after_create_page(request, page):
     page_events.page_saved(page, request.user)

@@ -47,6 +47,25 @@ def before_bulk_action(request, action_type, objects):
     return None
 
 
+def before_copy_page(request, page):
+    """Copy with "Publish copies": the copy is a new page with no review of its own, so AI
+    text in it cannot go live that way (the publication guard would refuse the save; this
+    says so first, with a message)."""
+    if request.method != "POST" or not request.POST.get("publish_copies") or not page.live:
+        return None
+    from ..drafting.provenance import ai_coverage
+
+    if not ai_coverage(page.specific).has_ai_text:
+        return None
+    messages.error(
+        request,
+        "A copy of this page cannot be published straight away: it contains AI-written text, "
+        "and the copy needs a review of its own. Copy it without “Publish copies” and submit "
+        "the copy for review.",
+    )
+    return redirect(reverse("wagtailadmin_pages:copy", args=[page.pk]))
+
+
 def after_edit_page(request, page):
     """A revision saved while a review is open supersedes it: the review restarts on it."""
     from ..services.review import revision_saved

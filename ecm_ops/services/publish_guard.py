@@ -103,3 +103,31 @@ def override_publish(page, user, reason: str):
         audit.record(page, "ecm_ops.publish.override", user, revision=revision.pk, reason=reason)
         revision.publish(user=user)
     return revision
+
+
+def refuse_scheduled(now=None) -> list[str]:
+    """Unschedule due page revisions whose go-live would break the invariant (audited).
+    Returns the refusal messages."""
+    from django.utils import timezone
+    from wagtail.models import Page, Revision
+
+    now = now or timezone.now()
+    messages = []
+    due = Revision.page_revisions.filter(approved_go_live_at__lt=now)
+    for revision in due:
+        page = Page.objects.filter(pk=revision.object_id).first()
+        if page is None:
+            continue
+        message = refusal(page, revision)
+        if not message:
+            continue
+        Revision.objects.filter(pk=revision.pk).update(approved_go_live_at=None)
+        audit.record(
+            page.specific,
+            "ecm_ops.publish.refused",
+            None,
+            revision=revision.pk,
+            reason="Scheduled go-live cancelled: " + message,
+        )
+        messages.append(f"Not published at its scheduled time (page {page.pk}): {message}")
+    return messages
