@@ -48,12 +48,20 @@ class RiskTieredReviewTask(Task):
         )
 
     def get_actions(self, obj, user):
-        """Approve / Request changes, only for users who may decide the open case (authority
-        for its tier and section or a delegation, and no conflict). One query: Wagtail's
-        dashboard calls this once per row."""
-        from .services.review import decidable_case
+        """Approve / Request changes, for users who hold decision authority on the open case
+        (for its tier and section, or a delegation). One query: Wagtail's moderation listings
+        call this once per row. Whether this person may decide *now* (four-eyes, the content
+        unchanged) is the review service's to say: a refused action is reported on the case
+        screen with the reason, and changes nothing."""
+        from .governance.authority import cases_reviewable_by
+        from .states import ReviewState
 
-        if decidable_case(obj.pk, user, task=self) is None:
+        decidable = cases_reviewable_by(user).filter(
+            page_id=obj.pk,
+            task_state__task=self,
+            state__in=(ReviewState.AWAITING_REVIEW, ReviewState.ESCALATED),
+        )
+        if not (user and user.is_authenticated and user.is_active) or not decidable.exists():
             return []
         return [
             ("reject", _("Request changes"), True),
@@ -63,7 +71,8 @@ class RiskTieredReviewTask(Task):
 
     def on_action(self, task_state, user, action_name, **kwargs):
         """Run the service for the action. A refusal (e.g. another reviewer decided a moment
-        earlier, or a conflict) sends the user to the case screen, which says why."""
+        earlier, a conflict of interest, changed content) changes nothing and sends the user
+        to the case screen, which says why."""
         from django.urls import reverse
 
         from .services import ServiceError, review
@@ -78,7 +87,8 @@ class RiskTieredReviewTask(Task):
             elif action_name == "reject":
                 review.request_changes(case.pk, user, comment=comment)
         except ServiceError:
-            return reverse("ecm_ops:review_case", args=[case.pk])
+            # Nothing changed; the case screen says why (the reason is recomputed there).
+            return reverse("ecm_ops:review_case", args=[case.pk]) + f"?refused={action_name}"
         return None
 
     def locked_for_user(self, obj, user):

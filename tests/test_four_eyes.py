@@ -9,7 +9,7 @@ from ecm_ops.models import Approval, ReviewCase
 from ecm_ops.services import Conflict, PermissionDenied
 from ecm_ops.services import review as review_service
 
-from .helpers import edit_form_data, edit_url
+from .helpers import edit_form_data, edit_url, workflow_action_url
 from .review_support import (
     grant,
     health_page,
@@ -66,7 +66,24 @@ def test_generator_of_the_ai_draft_cannot_approve(demo, capture):
         senior,
         "You generated an AI draft of this page; another reviewer must approve it (four-eyes).",
     )
-    assert demo["task"].get_actions(page, senior) == []
+
+
+def test_a_conflicted_reviewer_using_wagtails_own_action_is_told_why(demo, client, capture):
+    """Wagtail's workflow action view (the editor's footer and action menu): the refusal
+    changes nothing and the case screen says why, in four-eyes words."""
+    senior = demo["users"]["senior"]
+    page = news_page(demo)
+    mark_ai(page, draft_by=senior)
+    case = submit(page, demo["users"]["editor"], capture)
+    client.force_login(senior)
+    url = workflow_action_url(page, "approve", case.task_state)
+    with capture(execute=True):
+        response = client.post(url, follow=True)
+    assert response.status_code == 200
+    assert "Your decision was not recorded" in response.content.decode()
+    assert "You generated an AI draft of this page" in response.content.decode()
+    case.refresh_from_db()
+    assert case.state == "awaiting_review" and not case.approvals.exists()
 
 
 def test_one_person_counts_once(demo, capture):

@@ -36,7 +36,9 @@ def queue(request):
         .defer("revision__content")
         .annotate(
             n_approvals=Count(
-                "approvals", filter=Q(approvals__revision_id=F("revision_id")), distinct=True
+                "approvals",
+                filter=Q(approvals__content_digest=F("content_digest")),
+                distinct=True,
             )
         )
         .order_by(F("due_at").asc(nulls_last=True), "pk")
@@ -104,9 +106,18 @@ def case_detail(request, pk: int):
                 messages.success(request, _("Your decision was recorded."))
                 return redirect("ecm_ops:review_case", pk=case.pk)
         case.refresh_from_db()
+    elif request.GET.get("refused") in ("approve", "reject"):
+        # Sent here by Wagtail's own workflow action (the editor's footer or action menu).
+        approving = request.GET["refused"] == "approve"
+        why = review_service.refusal_reason(case, request.user, approving=approving)
+        messages.error(
+            request,
+            _("Your decision was not recorded: %(why)s")
+            % {"why": why or _("the review changed meanwhile; see its state below.")},
+        )
     approvals = list(case.approvals.select_related("user", "revision").order_by("created_at"))
     for approval in approvals:
-        approval.counts = approval.revision_id == case.revision_id
+        approval.counts = approval.content_digest == case.content_digest
     context = {
         "case": case,
         "form": form,

@@ -363,23 +363,6 @@ def withdraw_for_task_state(task_state_pk: int, user=None, reason: str = "") -> 
         notifications.case_decided(case, user)
 
 
-def decidable_case(page_id: int, user, task=None) -> ReviewCase | None:
-    """The case on ``page_id`` that ``user`` may decide now (authority or delegation, minus
-    the four-eyes conflicts of :func:`ecm_ops.governance.authority.conflicts_for_pages`), or
-    None. One query when the user holds no authority for the page's open case."""
-    if not (user and user.is_authenticated and user.is_active):
-        return None
-    cases = authority.cases_reviewable_by(user).filter(
-        page_id=page_id, state__in=(ReviewState.AWAITING_REVIEW, ReviewState.ESCALATED)
-    )
-    if task is not None:
-        cases = cases.filter(task_state__task=task)
-    case = cases.select_related("tier").order_by("-pk").first()
-    if case is None or user.pk in authority.conflicted_user_ids(page_id):
-        return None
-    return case
-
-
 def conflicts_by_case(cases, user) -> dict[int, str]:
     """For a listing: ``{case pk: conflict reason}`` for ``user``, in four queries whatever
     the number of cases (the one four-eyes rule, batched over the cases' pages)."""
