@@ -10,8 +10,8 @@ from django_fsm import TransitionNotAllowed
 from wagtail.models import PageLogEntry
 
 from ecm_ops.models import Incident
-from ecm_ops.monitoring import incidents as incident_service
 from ecm_ops.services import Conflict, PermissionDenied
+from ecm_ops.services import incidents as incident_service
 from ecm_ops.services import screening as screening_service
 
 from .test_screening_service import BLOCKER_BODY, make_article, stable_checks
