@@ -149,6 +149,24 @@ def test_blocker_overridden_at_publication_opens_no_incident(
     assert "ai_artefacts.self_reference" in incident.summary
 
 
+def test_override_covers_the_same_blocker_in_an_unscreened_later_revision(
+    demo, health_policy, django_capture_on_commit_callbacks
+):
+    page = article(demo["health"], "re-saved", BLOCKER_BODY)
+    run = screening_service.request_screening(
+        page, trigger="submit", revision=page.get_latest_revision()
+    )
+    run = screening_service.process_screening_run(run.pk)
+    screening_service.override(run.pk, demo["users"]["senior"], "A quotation, reviewed.")
+    page.save_revision()  # the same content saved again: this revision is never screened
+    publish(page, screened=False)
+    assert page.live_revision_id != run.revision_id
+
+    by_check(page, django_capture_on_commit_callbacks)
+    page.refresh_from_db()
+    assert page.live and not Incident.objects.filter(page=page).exists()
+
+
 def test_blocker_screened_at_publication_is_not_new_but_a_later_one_is(
     demo, health_policy, django_capture_on_commit_callbacks
 ):
