@@ -1,6 +1,6 @@
-"""Incident transitions through the service and the admin screens: who may acknowledge and
-resolve (editors with authority for the section), who is refused (403, nothing changes), the
-FSM graph, and the listing / detail / page history screens in the "Content ops" menu."""
+"""Incident transitions through the service (``ecm_ops.services.incidents``) and the admin
+screens: who may acknowledge and resolve (editors with authority for the section), who is
+refused (403, nothing changes), the FSM graph, and the listing / detail / page history screens in the "Content ops" menu."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ from django_fsm import TransitionNotAllowed
 from wagtail.models import PageLogEntry
 
 from ecm_ops.models import Incident
-from ecm_ops.monitoring import incidents as incident_service
+from ecm_ops.monitoring.pipeline import monitor_pages
 from ecm_ops.services import Conflict, PermissionDenied
-from ecm_ops.services import screening as screening_service
+from ecm_ops.services import incidents as incident_service
 
 from .test_screening_service import BLOCKER_BODY, make_article, stable_checks
 
@@ -23,10 +23,9 @@ __all__ = ["stable_checks"]
 def incident(demo, django_capture_on_commit_callbacks):
     editor = demo["users"]["editor"]
     page = make_article(demo["news"], "incident-page", body=BLOCKER_BODY, user=editor, live=True)
-    run = screening_service.request_screening(page, trigger="monitor")
-    run = screening_service.process_screening_run(run.pk)
     with django_capture_on_commit_callbacks(execute=True):
-        return incident_service.open_incident(page, run)
+        (outcome,) = monitor_pages([page])  # the one monitoring pipeline opens it
+    return outcome.incident
 
 
 def test_fsm_graph():

@@ -1,4 +1,5 @@
-"""Incidents in the admin: a listing, a detail page with Acknowledge / Resolve actions, and a
+"""Incidents in the admin: a listing (with monitoring's open operations alerts for site
+admins above it), a detail page with Acknowledge / Resolve actions, and a
 page's monitoring history (scheduled checks, monitoring runs, sweeps and incidents).
 
 Anyone with admin access may look (editors need to know a page was unpublished); only the
@@ -16,8 +17,9 @@ from wagtail.admin import messages
 from wagtail.models import Page
 
 from ..models import Incident, MonitoringCheck, ScreeningRun
-from ..monitoring import incidents as incident_service
+from ..monitoring.alerts import open_alerts
 from ..services import ServiceError
+from ..services import incidents as incident_service
 from ..states import IncidentState, ScreeningTrigger
 
 PAGE_SIZE = 50
@@ -29,10 +31,13 @@ def incident_list(request):
     if state in IncidentState.values:
         qs = qs.filter(state=state)
     page_obj = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("p"))
+    # Operations alerts (monitoring could not run) are for site admins, not content editors.
+    alerts = list(open_alerts()[:PAGE_SIZE]) if request.user.is_superuser else []
     return TemplateResponse(
         request,
         "ecm_ops/incidents/index.html",
         {
+            "alerts": alerts,
             "incidents": page_obj.object_list,
             "page_obj": page_obj,
             "state": state,

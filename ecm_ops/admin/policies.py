@@ -213,7 +213,7 @@ class RiskPolicyViewSet(ModelViewSet):
                     FieldPanel("minimum_level"),
                     FieldPanel("max_send_backs"),
                     FieldPanel("escalation_group"),
-                    FieldPanel("unpublish_on_blocker"),
+                    FieldPanel("unpublish_checks", widget=JSON_LIST),
                     FieldPanel("strict_advice_checks", widget=JSON_LIST),
                 ],
                 heading=_("Section rules"),

@@ -67,7 +67,8 @@ def url_problem(url: str) -> tuple[str, str] | None:
         if host.lower() == "localhost" or host.lower().endswith(".localhost"):
             return Severity.WARNING, "it points at this computer (localhost)"
         if not HOST.match(host):
-            return Severity.WARNING, f"its host name '{host}' is not valid"
+            shown = host if len(host) <= 100 else host[:100] + "…"  # a 5 MB host stays out
+            return Severity.WARNING, f"its host name '{shown}' is not valid"
         return None
     if (
         address.is_private

@@ -48,6 +48,37 @@ def policy_for(page) -> RiskPolicy | None:
     )
 
 
+def policies_for(pages) -> dict[int, RiskPolicy | None]:
+    """:func:`policy_for` for many pages at once (one query whatever their number): page pk
+    -> the policy of the nearest section at or above it. Same rule as :func:`policy_for`
+    (a section is an ancestor-or-self, found by Wagtail's materialised path), for sweeps
+    that must not query per page."""
+    pages = list(pages)
+    if not pages:
+        return {}
+    steplen = pages[0].steplen
+    prefixes = {
+        page.path[:end] for page in pages for end in range(steplen, len(page.path) + 1, steplen)
+    }
+    by_path = {
+        policy.section.path: policy
+        for policy in RiskPolicy.objects.filter(section__path__in=prefixes).select_related(
+            "section"
+        )
+    }
+    result: dict[int, RiskPolicy | None] = {}
+    for page in pages:
+        result[page.pk] = next(
+            (
+                by_path[page.path[:end]]
+                for end in range(len(page.path), 0, -steplen)
+                if page.path[:end] in by_path
+            ),
+            None,
+        )
+    return result
+
+
 def _finding_label(f) -> str:
     label = f"finding `{f.check_id}` ({f.severity})"
     return label + ", an AI-based check" if is_ai_finding(f) else label

@@ -11,7 +11,7 @@ from .governance import (
     RiskPolicy,
     RiskRule,
 )
-from .monitoring import Incident, MonitoringCheck, SweepChunk, SweepRun
+from .monitoring import Incident, MonitoringCheck, OperationsAlert, SweepChunk, SweepRun
 from .prompts import PromptTemplate, PromptTemplateVersion, StyleGuide
 from .publication import AIShingle, Publication
 from .review import (
@@ -33,6 +33,7 @@ __all__ = [
     "Finding",
     "Incident",
     "MonitoringCheck",
+    "OperationsAlert",
     "PageFingerprint",
     "PageFingerprintBand",
     "PromptTemplate",

@@ -42,8 +42,16 @@ class RiskPolicy(ClusterableModel):
         validators=[MinValueValidator(1)],
         help_text=_("Content here is never below this tier."),
     )
-    unpublish_on_blocker = models.BooleanField(
-        _("unpublish live pages on a new blocker"), default=False
+    unpublish_checks = models.JSONField(
+        _("unpublish live pages on new blockers from these checks"),
+        default=list,
+        blank=True,
+        help_text=_(
+            'Check ids or prefixes, e.g. ["claims.medical", "pii"]. Monitoring unpublishes a '
+            "live page only for a new blocker from a check listed here; other new blockers "
+            "open an incident and leave the page live. Empty: never unpublish automatically. "
+            '"Could not run" findings never unpublish.'
+        ),
     )
     max_send_backs = models.PositiveSmallIntegerField(
         _("escalate after this many send-backs"),
@@ -82,6 +90,28 @@ class RiskPolicy(ClusterableModel):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self):
+        from django.core.exceptions import ValidationError
+
+        value = self.unpublish_checks
+        if value in (None, ""):  # an empty form field
+            self.unpublish_checks = []
+        elif not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+            raise ValidationError(
+                {"unpublish_checks": _('Enter a JSON list of check ids, e.g. ["claims"].')}
+            )
+
+    def unpublishes_for(self, check_id: str) -> bool:
+        """Whether a new blocker from ``check_id`` unpublishes a live page of this section:
+        only checks listed (exactly or by prefix) in ``unpublish_checks``, never a "could not
+        run" finding (no wildcard: each check that may unpublish is named)."""
+        if check_id.endswith("could_not_run"):
+            return False
+        return any(
+            check_id == listed or check_id.startswith(listed + ".")
+            for listed in self.unpublish_checks or []
+        )
 
 
 class ReviewTier(models.Model):

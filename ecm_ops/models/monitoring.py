@@ -77,6 +77,41 @@ class Incident(ConcurrentTransitionMixin, models.Model):
         self.note = note
 
 
+class OperationsAlert(models.Model):
+    """Monitoring could not do its job on a live page (a check could not run, or screening the
+    page failed): a problem of the machinery, not of the content. It is shown to site admins
+    and logged; it never unpublishes and never opens a content incident. One open alert per
+    page and check (later failures bump ``seen_count``); it closes by itself when a later
+    monitoring run of the page gets that check through."""
+
+    page = models.ForeignKey(
+        "wagtailcore.Page", on_delete=models.CASCADE, related_name="ecm_operations_alerts"
+    )
+    check_id = models.CharField(_("check"), max_length=100)
+    message = models.TextField()
+    screening_run = models.ForeignKey(
+        "ecm_ops.ScreeningRun", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    opened_at = models.DateTimeField(auto_now_add=True)
+    last_seen_at = models.DateTimeField()
+    seen_count = models.PositiveIntegerField(default=1)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("operations alert")
+        ordering = ["-last_seen_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["page", "check_id"],
+                condition=models.Q(closed_at__isnull=True),
+                name="ecm_ops_one_open_alert_per_page_check",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Alert {self.check_id} on page {self.page_id}"
+
+
 class SweepRun(BackgroundWork):
     """One sweep of every live page with the current rules. Its job only plans: it streams the
     live page ids and writes one :class:`SweepChunk` row per ``SWEEP_CHUNK_SIZE`` pages."""

@@ -15,6 +15,9 @@ import ipaddress
 import socket
 from urllib.parse import urlsplit
 
+#: Longer addresses are reported, not requested (browsers and servers stop around here).
+MAX_URL_LENGTH = 2048
+
 
 def _refused(ip: ipaddress._BaseAddress) -> bool:
     return (
@@ -31,8 +34,8 @@ def resolve_allowed(host: str, port: int, allow_private: bool) -> str:
     """The address to connect to, or raise ValueError saying why the host is refused."""
     try:
         infos = socket.getaddrinfo(host, port, proto=socket.IPPROTO_TCP)
-    except OSError as exc:
-        raise ValueError(f"the host name {host!r} does not resolve") from exc
+    except (OSError, UnicodeError) as exc:  # UnicodeError: not a valid (IDNA) host name
+        raise ValueError(f"the host name {host[:100]!r} does not resolve") from exc
     addresses = [info[4][0] for info in infos]
     if not addresses:
         raise ValueError(f"the host name {host!r} does not resolve")
@@ -43,20 +46,29 @@ def resolve_allowed(host: str, port: int, allow_private: bool) -> str:
 
 
 def check_url(url: str, *, allow_private: bool = False, timeout: float = 5.0) -> tuple[bool, str]:
-    """HEAD the URL (GET if HEAD is not allowed). Returns (ok, reason)."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        return False, "only http and https addresses can be checked"
-    port = parts.port or (443 if parts.scheme == "https" else 80)
+    """HEAD the URL (GET if HEAD is not allowed). Returns (ok, reason); never raises for a bad
+    address (an out-of-range port, a broken IPv6 literal, an overlong URL): one bad link in a
+    page must not stop monitoring of the page, let alone of a sweep chunk."""
+    if len(url) > MAX_URL_LENGTH:
+        return False, f"the address is longer than {MAX_URL_LENGTH} characters"
     try:
-        address = resolve_allowed(parts.hostname, port, allow_private)
+        parts = urlsplit(url)
+        port = parts.port
+        hostname = parts.hostname
+    except ValueError:
+        return False, "the address is malformed"
+    if parts.scheme not in ("http", "https") or not hostname:
+        return False, "only http and https addresses can be checked"
+    port = port or (443 if parts.scheme == "https" else 80)
+    try:
+        address = resolve_allowed(hostname, port, allow_private)
     except ValueError as exc:
         return False, str(exc)
     path = parts.path or "/"
     if parts.query:
         path += "?" + parts.query
     if parts.scheme == "https":
-        conn = http.client.HTTPSConnection(parts.hostname, port, timeout=timeout)
+        conn = http.client.HTTPSConnection(hostname, port, timeout=timeout)
     else:
         conn = http.client.HTTPConnection(address, port, timeout=timeout)
     try:
@@ -66,7 +78,8 @@ def check_url(url: str, *, allow_private: bool = False, timeout: float = 5.0) ->
             response.read()
             if response.status != 405:
                 break
-    except (OSError, http.client.HTTPException) as exc:
+    except (OSError, ValueError, http.client.HTTPException) as exc:
+        # ValueError: http.client refuses control characters in the path or Host header.
         return False, f"the server did not answer ({type(exc).__name__})"
     finally:
         conn.close()

@@ -21,6 +21,7 @@ from wagtail.models import Page
 from .. import conf
 from ..content_checks.canonical import CanonicalText
 from ..content_checks.registry import FindingData
+from ..governance.classification import policies_for
 from ..models import ReviewCase, ReviewTier
 from ..states import Severity
 
@@ -41,21 +42,27 @@ def _ids(docs: list[CanonicalText], kind: str) -> set[int]:
     return {int(t) for d in docs for _f, k, t in d.links if k == kind and str(t).isdigit()}
 
 
-def _policy_days(pages) -> dict[int, int | None]:
-    """Lowest tier's review_after_days of the nearest policy above each page (2 queries)."""
-    tiers = ReviewTier.objects.select_related("policy__section").order_by("policy", "level")
-    by_section: dict[str, int | None] = {}
-    for tier in tiers:
-        by_section.setdefault(tier.policy.section.path, tier.review_after_days)
-    result = {}
-    for page in pages:
-        matches = [p for p in by_section if page.path.startswith(p)]
-        result[page.pk] = by_section[max(matches, key=len)] if matches else None
-    return result
+def _policy_days(pages, policies: dict | None = None) -> dict[int, int | None]:
+    """Lowest tier's review_after_days of each page's policy (``policies_for``: 2 queries)."""
+    if policies is None:
+        policies = policies_for(pages)
+    ids = {p.pk for p in policies.values() if p is not None}
+    by_policy: dict[int, int | None] = {}
+    for policy_id, days in (
+        ReviewTier.objects.filter(policy_id__in=ids)
+        .order_by("policy_id", "level")
+        .values_list("policy_id", "review_after_days")
+    ):
+        by_policy.setdefault(policy_id, days)
+    return {
+        page.pk: by_policy.get(policies[page.pk].pk) if policies.get(page.pk) else None
+        for page in pages
+    }
 
 
-def prefetch(pages, docs: list[CanonicalText]) -> HealthContext:
-    """Everything :func:`health_findings` needs for ``pages`` in a constant number of queries."""
+def prefetch(pages, docs: list[CanonicalText], policies: dict | None = None) -> HealthContext:
+    """Everything :func:`health_findings` needs for ``pages`` in a constant number of queries
+    (``policies``: page pk -> policy, when the caller already has them)."""
     ctx = HealthContext()
     page_targets = _ids(docs, "page")
     if page_targets:
@@ -70,7 +77,7 @@ def prefetch(pages, docs: list[CanonicalText]) -> HealthContext:
             get_document_model().objects.filter(pk__in=doc_targets).values_list("pk", flat=True)
         )
     default = conf.get("STALE_AFTER_DAYS")
-    policy_days = _policy_days(pages)
+    policy_days = _policy_days(pages, policies)
     case_days = dict(
         ReviewCase.objects.filter(page_id__in=[p.pk for p in pages], tier__isnull=False)
         .order_by("page_id", "created_at")
@@ -130,9 +137,12 @@ def health_findings(page, doc: CanonicalText, ctx: HealthContext | None = None) 
         for field_name, kind, target in doc.links:
             if kind != "url" or not target.startswith(("http://", "https://")):
                 continue
-            ok, reason = check_url(
-                target, allow_private=external["ALLOW_PRIVATE"], timeout=external["TIMEOUT"]
-            )
+            try:
+                ok, reason = check_url(
+                    target, allow_private=external["ALLOW_PRIVATE"], timeout=external["TIMEOUT"]
+                )
+            except Exception as exc:  # one link never stops the page's monitoring
+                ok, reason = False, f"checking it failed ({type(exc).__name__})"
             if not ok:
                 findings.append(
                     FindingData(
@@ -140,7 +150,8 @@ def health_findings(page, doc: CanonicalText, ctx: HealthContext | None = None) 
                         severity=Severity.WARNING,
                         field=field_name,
                         excerpt=target[:300],
-                        message=f"The external link {target} could not be verified: {reason}.",
+                        message=f"The external link {target[:200]} could not be verified: "
+                        f"{reason}.",
                         suggestion="Check the address, or replace the link.",
                     )
                 )

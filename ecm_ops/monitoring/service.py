@@ -1,5 +1,6 @@
-"""Schedule re-checks of live pages by their tier cadence; a new blocker opens an incident
-(:mod:`.incidents`). The nightly sweep of every live page is in :mod:`.sweep`."""
+"""Schedule re-checks of live pages by their tier cadence; each check runs the page through
+the one monitoring pipeline (:mod:`.pipeline`). The nightly sweep of every live page is in
+:mod:`.sweep` and uses the same pipeline."""
 
 from __future__ import annotations
 
@@ -12,10 +13,10 @@ from django.utils import timezone
 from .. import conf
 from ..governance.classification import policy_for
 from ..jobs import claims, outbox
-from ..models import MonitoringCheck, ReviewCase, ScreeningRun
+from ..models import MonitoringCheck, ReviewCase
 from ..services import audit
-from ..services.screening import process_screening_run
-from ..states import JobStatus, ScreeningTrigger
+from ..states import JobStatus
+from .pipeline import monitor_pages
 
 logger = logging.getLogger("ecm_ops.monitoring")
 
@@ -57,8 +58,9 @@ def schedule_check(page, when=None) -> MonitoringCheck:
 
 
 def process_monitoring_check(pk: int) -> MonitoringCheck | None:
-    """Job body: re-screen the live page with the current rules; a new blocker opens an
-    incident; then schedule the next check by the tier cadence."""
+    """Job body: re-screen the live page through the one monitoring pipeline
+    (:func:`.pipeline.monitor_pages`: incidents for new blockers, alerts for checks that could
+    not run), then schedule the next check by the tier cadence."""
     check = claims.claim(MonitoringCheck, pk)
     if check is None:
         return None
@@ -66,8 +68,21 @@ def process_monitoring_check(pk: int) -> MonitoringCheck | None:
     if not page.live:
         claims.finish(check, JobStatus.CANCELLED, error="The page is no longer live.")
         return check
-    run = ScreeningRun.objects.create(page=page, revision=None, trigger=ScreeningTrigger.MONITOR)
-    run = process_screening_run(run.pk)
+    try:
+        outcome = monitor_pages([page])[0]
+    except Exception as exc:  # the pipeline keeps page failures to itself: this is the database
+        logger.exception("Monitoring check %s failed", pk)
+        with transaction.atomic():
+            claims.finish(
+                check,
+                JobStatus.FAILED,
+                error=f"The monitoring check could not run ({type(exc).__name__}); "
+                "the next check will try again.",
+            )
+            schedule_check(page, when=timezone.now() + cadence_for(page))
+        check.refresh_from_db()
+        return check
+    run = outcome.run
     with transaction.atomic():
         claims.finish(check, JobStatus.SUCCEEDED, screening_run=run)
         audit.record(
@@ -77,11 +92,10 @@ def process_monitoring_check(pk: int) -> MonitoringCheck | None:
             check=check.pk,
             run=run.pk,
             blockers=run.blocker_count,
+            new_blockers=sorted({f.check_id for f in outcome.new_blockers}),
+            could_not_run=sorted({f.check_id for f in outcome.failures}),
+            incident=outcome.incident.pk if outcome.incident else None,
         )
-        if run.status == JobStatus.SUCCEEDED and run.blocker_count:
-            from .incidents import open_incident
-
-            open_incident(page, run)
         schedule_check(page, when=timezone.now() + cadence_for(page))
     check.refresh_from_db()
     return check
@@ -89,7 +103,7 @@ def process_monitoring_check(pk: int) -> MonitoringCheck | None:
 
 def on_published(page, user=None) -> None:
     """A page was published: resolve incidents that unpublished it, schedule its re-check."""
-    from .incidents import page_republished
+    from ..services.incidents import page_republished
 
     page_republished(page, user=user)
     schedule_check(page)

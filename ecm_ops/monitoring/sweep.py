@@ -5,11 +5,13 @@
 table in memory) into :class:`~ecm_ops.models.SweepChunk` rows of ``SWEEP_CHUNK_SIZE`` ids,
 each enqueued on commit; the reaper re-enqueues a chunk that Redis or a worker lost.
 
-:func:`process_chunk` needs a constant number of queries whatever the chunk size: the pages
-are fetched once per page type, policies and monitoring data are prefetched for the whole
-chunk (:func:`ecm_ops.monitoring.health.prefetch`), and the runs and findings are written with
-two bulk inserts. Only a page with a *new* blocker costs more (its incident is opened through
-:func:`ecm_ops.monitoring.incidents.open_incident`, which notifies and may unpublish).
+:func:`process_chunk` runs the chunk's pages through the one monitoring pipeline
+(:func:`ecm_ops.monitoring.pipeline.monitor_pages`, also used by the scheduled re-check of a
+single page) with a constant number of queries whatever the chunk size: the pages are fetched
+once per page type, policies, baselines and monitoring data are prefetched for the whole
+chunk, and the runs and findings are written with two bulk inserts. Only a page with a *new*
+problem costs more (its incident or operations alert). A page that fails stays a failure of
+that page: the rest of the chunk is screened and acted on.
 """
 
 from __future__ import annotations
@@ -24,23 +26,10 @@ from django.utils import timezone
 from wagtail.models import Page
 
 from .. import conf
-from ..content_checks.canonical import canonical_text
-from ..content_checks.registry import CheckContext, prepare_checks, run_checks
-from ..content_checks.scoring import count, score
 from ..jobs import claims, outbox
-from ..models import (
-    DraftRequest,
-    Finding,
-    Incident,
-    RiskPolicy,
-    ScreeningRun,
-    SweepChunk,
-    SweepRun,
-)
-from ..services.screening import finding_rows
-from ..states import JobStatus, ScreeningTrigger, Severity
-from . import health
-from .incidents import ACTIVE, open_incident
+from ..models import SweepChunk, SweepRun
+from ..states import JobStatus
+from .pipeline import monitor_pages
 
 logger = logging.getLogger("ecm_ops.monitoring")
 
@@ -86,16 +75,6 @@ def _add_chunk(sweep: SweepRun, page_ids: list[int]) -> None:
     outbox.enqueue_on_commit(chunk)
 
 
-def _policies():
-    """Every policy keyed by its section path (one query)."""
-    return {p.section.path: p for p in RiskPolicy.objects.select_related("section")}
-
-
-def _nearest(policies: dict, path: str):
-    matches = [p for p in policies if path.startswith(p)]
-    return policies[max(matches, key=len)] if matches else None
-
-
 def _specific_pages(page_ids: list[int]) -> list[Page]:
     """The live pages among ``page_ids`` as their specific classes, one query per page type."""
     by_type: dict[int, list[int]] = defaultdict(list)
@@ -111,95 +90,18 @@ def _specific_pages(page_ids: list[int]) -> list[Page]:
     return pages
 
 
-class _PrefetchedContext(CheckContext):
-    """A check context whose draft data (brief, instructions, style guide) the sweep already
-    loaded for the whole chunk, so it must not look it up again per page."""
-
-    def fill_from_drafts(self) -> None:
-        return None
-
-
-def _drafts(page_ids: list[int]) -> dict[int, DraftRequest]:
-    """Each page's latest successful AI draft (one query for the chunk)."""
-    latest: dict[int, DraftRequest] = {}
-    for draft in (
-        DraftRequest.objects.filter(page_id__in=page_ids, status=JobStatus.SUCCEEDED)
-        .select_related("template_version__template__style_guide")
-        .order_by("page_id", "created_at", "pk")
-    ):
-        latest[draft.page_id] = draft
-    return latest
-
-
-def _context(page, policy, draft) -> CheckContext:
-    context = _PrefetchedContext(
-        page=page,
-        page_type=f"{page._meta.app_label}.{page._meta.model_name}",
-        policy=policy,
-        extra={"sweep": True},
-    )
-    if draft is not None:
-        context.brief = dict(draft.brief or {})
-        context.instructions = draft.template_version.instructions
-        context.style_guide = draft.template_version.template.style_guide
-    return context
-
-
 def screen_pages(page_ids: list[int]) -> dict[str, int]:
-    """Screen the live pages among ``page_ids`` with the current rules; store one monitoring
-    run per page; open incidents for new blockers. Returns counts."""
+    """Monitor the live pages among ``page_ids`` through the one pipeline
+    (:func:`ecm_ops.monitoring.pipeline.monitor_pages`). Returns counts."""
     pages = _specific_pages(page_ids)
-    policies = _policies()
-    docs = [canonical_text(page) for page in pages]
-    ctx = health.prefetch(pages, docs)
-    drafts = _drafts([p.pk for p in pages])
-    now = timezone.now()
-    contexts = [
-        _context(page, _nearest(policies, page.path), drafts.get(page.pk)) for page in pages
-    ]
-    prepare_checks(list(zip(docs, contexts, strict=True)))
-    results = []
-    for page, doc, context in zip(pages, docs, contexts, strict=True):
-        findings = run_checks(doc, context) + health.health_findings(page, doc, ctx)
-        findings.sort(key=lambda f: (f.start, f.check_id))
-        results.append((page, doc, findings))
-    with transaction.atomic():
-        runs = ScreeningRun.objects.bulk_create(
-            ScreeningRun(
-                page=page,
-                trigger=ScreeningTrigger.MONITOR,
-                status=JobStatus.SUCCEEDED,
-                attempts=1,
-                started_at=now,
-                finished_at=now,
-                score=score(findings, doc.word_count),
-                word_count=doc.word_count,
-                blocker_count=count(findings, Severity.BLOCKER),
-                warning_count=count(findings, Severity.WARNING),
-            )
-            for page, doc, findings in results
-        )
-        Finding.objects.bulk_create(
-            [
-                row
-                for run, (_p, _d, findings) in zip(runs, results, strict=True)
-                for row in finding_rows(run, findings)
-            ],
-            batch_size=500,
-        )
-        blocked = [(run, page) for run, (page, _d, _f) in zip(runs, results, strict=True)]
-        blocked = [(run, page) for run, page in blocked if run.blocker_count]
-        incidents = 0
-        if blocked:
-            already = set(
-                Incident.objects.filter(
-                    page_id__in=[p.pk for _r, p in blocked], state__in=ACTIVE
-                ).values_list("page_id", flat=True)
-            )
-            for run, page in blocked:
-                if page.pk not in already and open_incident(page, run):
-                    incidents += 1
-    return {"pages": len(pages), "blocker_pages": len(blocked), "incidents": incidents}
+    outcomes = monitor_pages(pages)
+    return {
+        "pages": len(pages),
+        "blocker_pages": sum(1 for o in outcomes if o.run.blocker_count),
+        "incidents": sum(1 for o in outcomes if o.incident is not None),
+        "alerts": sum(1 for o in outcomes if o.failures),
+        "failed_pages": sum(1 for o in outcomes if o.error),
+    }
 
 
 class QueryCounter:

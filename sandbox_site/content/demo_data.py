@@ -176,7 +176,13 @@ def seed() -> dict:
     )
     health_policy, _ = RiskPolicy.objects.get_or_create(
         section=health,
-        defaults={"name": "Health & Money", "minimum_level": 3, "unpublish_on_blocker": True},
+        defaults={
+            "name": "Health & Money",
+            "minimum_level": 3,
+            # Only blockers about the page's own words unpublish it; a dead link or a similar
+            # page elsewhere opens an incident and leaves it live.
+            "unpublish_checks": ["ai_artefacts", "claims", "pii"],
+        },
     )
     h_elev = _tier(
         health_policy, 3, "Elevated", approvals_required=2, required_group=legal, sla_hours=24

@@ -1,4 +1,4 @@
-"""Incidents: opened by monitoring on a new blocker, handled by people with section authority.
+"""Incidents: opened by monitoring on a *new* blocker, handled by people with section authority.
 
 Life cycle (django-fsm on :class:`~ecm_ops.models.Incident`)::
 
@@ -6,9 +6,16 @@ Life cycle (django-fsm on :class:`~ecm_ops.models.Incident`)::
       │            │              ^
       └────────────┴─> unpublished ┘  (republishing the page resolves it)
 
-Every transition goes through this module: permission first (page editors holding approval
-authority for the section, or superusers; others get :class:`PermissionDenied`), the
-transition under ``select_for_update``, an audit entry, then mail after commit.
+Every transition goes through this module, with Wagtail's shape: ``transaction.atomic``, the
+row under ``select_for_update``, a guard (permission first: page editors holding approval
+authority for the section, or superusers; others get :class:`PermissionDenied`; a transition
+from the wrong state is a :class:`Conflict`), ``save()``, an audit entry, then mail after
+commit.
+
+Which blockers are new, and what a "could not run" finding raises instead, is monitoring's
+business (:mod:`ecm_ops.monitoring.pipeline`); this module only opens the incident it is
+given and unpublishes when the section's policy lists one of the new blockers' checks
+(:meth:`~ecm_ops.models.RiskPolicy.unpublishes_for`).
 """
 
 from __future__ import annotations
@@ -23,9 +30,9 @@ from wagtail.actions.unpublish_page import UnpublishPageAction
 
 from ..governance.classification import policy_for
 from ..models import Incident
-from ..services import Conflict, PermissionDenied, audit
-from ..services.screening import has_section_authority
 from ..states import IncidentState, Severity
+from . import Conflict, PermissionDenied, audit
+from .screening import has_section_authority
 
 logger = logging.getLogger("ecm_ops.monitoring")
 ACTIVE = (IncidentState.OPEN, IncidentState.ACKNOWLEDGED, IncidentState.UNPUBLISHED)
@@ -71,32 +78,48 @@ def _notify(incident_pk: int, subject: str) -> None:
 
 
 @transaction.atomic
-def open_incident(page, run) -> Incident | None:
-    """Open one incident for a live page whose monitoring run found blockers (none while an
-    incident on the page is still open), unpublish if the section's policy says so, notify."""
+def open_incident(page, run, new_blockers=None, policy=None) -> Incident | None:
+    """Open one incident for a live page on which monitoring found new blockers.
+
+    Args:
+        page: the specific live page.
+        run: the monitoring screening run that found them.
+        new_blockers: the blockers absent from the publication baseline (findings with
+            ``check_id``); None takes every blocker of ``run``. "Could not run" findings are
+            never a content incident and are ignored here.
+        policy: the page's policy if the caller has it (else looked up).
+
+    Returns:
+        The incident, or None when there is nothing new to report or an incident on the page
+        is still active. The page is unpublished (audited, reversible) only when the
+        section's policy lists the check of one of the new blockers.
+    """
+    if new_blockers is None:
+        new_blockers = list(run.findings.filter(severity=Severity.BLOCKER))
+    new_blockers = [f for f in new_blockers if not f.check_id.endswith("could_not_run")]
+    if not new_blockers:
+        return None
     if Incident.objects.select_for_update().filter(page=page, state__in=ACTIVE).exists():
         return None
-    checks = ", ".join(
-        sorted(
-            set(run.findings.filter(severity=Severity.BLOCKER).values_list("check_id", flat=True))
-        )
-    )
+    checks = sorted({f.check_id for f in new_blockers})
     incident = Incident.objects.create(
         page=page,
         screening_run=run,
         severity=Severity.BLOCKER,
-        summary=f"Monitoring found {run.blocker_count} blocking issue(s) on the live page "
-        f"“{page.title}”: {checks}.",
+        summary=f"Monitoring found {len(new_blockers)} new blocking issue(s) on the live page "
+        f"“{page.title}”: {', '.join(checks)}.",
     )
     audit.record(
         page, "ecm_ops.incident.opened", None, incident=incident.pk, summary=incident.summary
     )
-    policy = policy_for(page)
+    policy = policy if policy is not None else policy_for(page)
     subject = f"[ecm_ops] Incident on “{page.title}”"
-    if policy is not None and policy.unpublish_on_blocker and page.live:
+    listed = [c for c in checks if policy is not None and policy.unpublishes_for(c)]
+    if listed and page.live:
         reason = (
             f"Unpublished automatically: the policy “{policy.name}” unpublishes live pages with "
-            f"a blocker (incident #{incident.pk}). Republish the page once it is fixed."
+            f"a new blocker from {', '.join(listed)} (incident #{incident.pk}). Republish the "
+            "page once it is fixed."
         )
         UnpublishPageAction(page, user=None, log_action=True).execute(skip_permission_checks=True)
         incident.mark_unpublished(user=None, note=reason)
