@@ -24,6 +24,17 @@ def check_installation(app_configs=None, **kwargs):
             errors.append(
                 checks.Error(f"ecm_ops needs {app!r} in INSTALLED_APPS.", id="ecm_ops.E002")
             )
+    apps = list(settings.INSTALLED_APPS)
+    if "ecm_ops" in apps and "wagtail" in apps and apps.index("ecm_ops") > apps.index("wagtail"):
+        errors.append(
+            checks.Warning(
+                "'ecm_ops' comes after 'wagtail' in INSTALLED_APPS, so `manage.py "
+                "publish_scheduled` runs Wagtail's command instead of ecm_ops's: a scheduled "
+                "go-live refused by the publication guard then stops every later one.",
+                hint="Put 'ecm_ops' before the wagtail apps in INSTALLED_APPS.",
+                id="ecm_ops.W001",
+            )
+        )
     from . import conf
 
     try:

@@ -449,3 +449,23 @@ def _fresh_user(username):
     from .review_support import make_user
 
     return make_user(username)
+
+
+def test_the_audit_export_shows_the_verifiers_verdict_per_publication(demo, capture):
+    from ecm_ops.services.audit_export import audit_records, to_csv
+
+    page = news_page(
+        demo, slug="audited", title="Bins", intro="Collected on Monday.", body="<p>As ever.</p>"
+    )
+    page.get_latest_revision().publish()
+    ai = news_page(demo, slug="audited-ai")
+    mark_ai(ai)
+    revision = ai.get_latest_revision()
+    Page.objects.filter(pk=ai.pk).update(live=True, live_revision=revision)
+    PageLogEntry.objects.log_action(instance=ai, action="wagtail.publish", revision=revision)
+    now = timezone.now()
+    records = audit_records(demo["news"], now - timedelta(hours=1), now + timedelta(hours=1))
+    verdicts = {r["page"]["id"]: r["published"]["verdict"] for r in records}
+    assert verdicts[page.pk] == "ok"
+    assert verdicts[ai.pk].startswith("unguarded")
+    assert "verifier: ok" in to_csv(records)

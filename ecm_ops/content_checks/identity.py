@@ -37,6 +37,16 @@ def document(obj_or_doc) -> CanonicalText:
     return canonical_text(obj_or_doc)
 
 
+def revision_object(revision):
+    """The page as stored in ``revision``, built from its JSON without touching the database
+    (``Revision.as_object`` loads the live page, its locale and comments: queries per
+    revision). For batch readers: the verifier, the audit export."""
+    from django.contrib.contenttypes.models import ContentType
+
+    model = ContentType.objects.get_for_id(revision.content_type_id).model_class()
+    return model.from_serializable_data(revision.content, check_fks=False, strict_fks=False)
+
+
 def content_digest(obj_or_doc) -> str:
     """SHA-256 (hex) of the canonical text with its field spans and link targets."""
     doc = document(obj_or_doc)

@@ -28,6 +28,8 @@ class Classification:
     policy: RiskPolicy | None
     tier: ReviewTier | None
     reasons: list[str] = field(default_factory=list)
+    #: :func:`policy_hash` of what this classification read (no extra query).
+    policy_hash: str = ""
 
     @property
     def summary(self) -> str:
@@ -136,8 +138,63 @@ def _rule_matches(
     return why
 
 
+class PolicyCache:
+    """Policies, tiers and rules for many pages, loaded in three queries (batch callers such as
+    the verifier pass it to :func:`classify`)."""
+
+    def __init__(self, pages):
+        pages = [p for p in pages if getattr(p, "path", "")]
+        self.by_page = {id(p): pol for p, pol in zip(pages, _policies_in_order(pages), strict=True)}
+        pks = {pol.pk for pol in self.by_page.values() if pol is not None}
+        self.tiers: dict[int, list] = {pk: [] for pk in pks}
+        for tier in ReviewTier.objects.filter(policy_id__in=pks).order_by("level"):
+            self.tiers[tier.policy_id].append(tier)
+        self.rules: dict[int, list] = {pk: [] for pk in pks}
+        for rule in (
+            RiskRule.objects.filter(policy_id__in=pks)
+            .select_related("section")
+            .order_by("sort_order", "pk")
+        ):
+            self.rules[rule.policy_id].append(rule)
+
+    def load(self, page):
+        if id(page) not in self.by_page:
+            return _load(page)
+        policy = self.by_page[id(page)]
+        if policy is None:
+            return None, [], []
+        return policy, self.tiers[policy.pk], self.rules[policy.pk]
+
+
+def _policies_in_order(pages) -> list:
+    """:func:`policies_for` for page objects that may share a pk (revisions of one page)."""
+    by_path = policies_for(
+        _PathOnly(i, p.path, getattr(p, "steplen", 4)) for i, p in enumerate(pages)
+    )
+    return [by_path[i] for i in range(len(pages))]
+
+
+class _PathOnly:
+    def __init__(self, pk, path, steplen):
+        self.pk, self.path, self.steplen = pk, path, steplen
+
+
+def _load(page):
+    """The policy, its tiers and rules for one page (three queries)."""
+    policy = policy_for(page)
+    if policy is None:
+        return None, [], []
+    tiers = list(ReviewTier.objects.filter(policy=policy).order_by("level"))
+    rules = list(
+        RiskRule.objects.filter(policy=policy)
+        .select_related("section")
+        .order_by("sort_order", "pk")
+    )
+    return policy, tiers, rules
+
+
 def classify(
-    page, *, findings=(), score=None, ai_share=None, template_risk=None, tags=None
+    page, *, findings=(), score=None, ai_share=None, template_risk=None, tags=None, cache=None
 ) -> Classification:
     """Choose the review tier for ``page`` (a specific page or revision object).
 
@@ -149,12 +206,12 @@ def classify(
 
     Returns:
         Classification with the policy, the tier and the human-readable reasons (the first
-        one a one-line summary). Three queries: policy, tiers, rules.
+        one a one-line summary). Three queries: policy, tiers, rules (none with a
+        :class:`PolicyCache` that holds the page).
     """
-    policy = policy_for(page)
+    policy, tiers, rules = cache.load(page) if cache is not None else _load(page)
     if policy is None:
         return Classification(None, None, ["No risk policy applies to this section."])
-    tiers = list(ReviewTier.objects.filter(policy=policy).order_by("level"))
     if not tiers:
         return Classification(policy, None, [f"Policy “{policy}” defines no tiers."])
     by_pk = {t.pk: t for t in tiers}
@@ -177,8 +234,7 @@ def classify(
     tags = {t.lower() for t in tags}
     findings = list(findings)
     page_type = f"{page._meta.app_label}.{page._meta.model_name}"
-    rules = RiskRule.objects.filter(policy=policy).select_related("section")
-    for rule in rules.order_by("sort_order", "pk"):
+    for rule in rules:
         why = _rule_matches(rule, page, page_type, tags, findings, score, ai_share, template_risk)
         rule_tier = by_pk.get(rule.tier_id)
         if not why or rule_tier is None:
@@ -191,7 +247,7 @@ def classify(
     # then the floor.
     causes = [w for rule_tier, why in raised if rule_tier.pk == tier.pk for w in why]
     summary = f"{tier.label} because: " + "; ".join([*causes, floor_reason])
-    return Classification(policy, tier, [summary, *details])
+    return Classification(policy, tier, [summary, *details], _hash(policy, tiers, rules))
 
 
 def _page_tags(page) -> list[str]:
@@ -204,29 +260,29 @@ def _page_tags(page) -> list[str]:
         return []
 
 
-def policy_hash(policy) -> str:
-    """A digest of what classification reads from ``policy`` (minimum, tiers, rules): equal
-    hashes classify the same content the same way (two queries)."""
+TIER_FIELDS = (
+    "pk", "level", "approvals_required", "required_group_id", "auto_skip_allowed",
+    "auto_skip_max_ai_share",
+)  # fmt: skip
+RULE_FIELDS = (
+    "tier_id", "page_types", "section_id", "tags", "finding_checks", "finding_min_severity",
+    "min_score", "min_ai_share", "min_template_risk",
+)  # fmt: skip
+
+
+def _hash(policy, tiers, rules) -> str:
+    """A digest of what classification read from ``policy`` (minimum, tiers, rules): equal
+    hashes classify the same content the same way."""
     import hashlib
     import json
 
-    if policy is None:
-        return ""
-    tiers = list(
-        ReviewTier.objects.filter(policy=policy)
-        .order_by("level")
-        .values_list(
-            "pk", "level", "approvals_required", "required_group_id", "auto_skip_allowed",
-            "auto_skip_max_ai_share",
-        )
-    )  # fmt: skip
-    rules = list(
-        RiskRule.objects.filter(policy=policy)
-        .order_by("sort_order", "pk")
-        .values_list(
-            "tier_id", "page_types", "section_id", "tags", "finding_checks",
-            "finding_min_severity", "min_score", "min_ai_share", "min_template_risk",
-        )
-    )  # fmt: skip
-    raw = json.dumps([policy.minimum_level, tiers, rules], default=str, sort_keys=True)
+    raw = json.dumps(
+        [
+            policy.minimum_level,
+            [[getattr(t, f) for f in TIER_FIELDS] for t in tiers],
+            [[getattr(r, f) for f in RULE_FIELDS] for r in rules],
+        ],
+        default=str,
+        sort_keys=True,
+    )
     return hashlib.sha256(raw.encode()).hexdigest()

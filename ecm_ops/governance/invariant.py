@@ -44,7 +44,7 @@ from ..models import (
 )
 from ..states import JobStatus, ScreeningTrigger, Severity
 from .authority import APPROVE_TIER, CONFLICT_REASONS, REVIEW_CASE, conflicts_for_pages
-from .classification import classify, policy_hash
+from .classification import PolicyCache, classify
 
 HUMAN, REVIEW, SKIPPED, OVERRIDE = "human", "review", "skipped", "override"
 OVERRIDE_PERMISSION = "ecm_ops.override_review"
@@ -96,7 +96,7 @@ class _Facts:
     """Everything the invariant reads for a batch of ``(page_id, digest)`` pairs, loaded in a
     constant number of queries (so the nightly verifier stays cheap)."""
 
-    def __init__(self, pairs, at=None):
+    def __init__(self, pairs, objs=(), at=None):
         from django.contrib.auth import get_user_model
 
         from ..drafting.provenance import template_risks
@@ -146,6 +146,7 @@ class _Facts:
             else set()
         )
         self.groups = _group_members(users)
+        self.policies = PolicyCache(objs)
 
     def holds(self, user_id, tier) -> bool:
         return tier is not None and (
@@ -256,13 +257,15 @@ def evaluate_many(items: list[Item]) -> list[Verdict]:
     for i, v in ai_items:
         by_time.setdefault(i.at, []).append((i, v))
     for at, group in by_time.items():
-        facts = _Facts([(i.page.pk, v.digest) for i, v in group], at=at)
+        facts = _Facts([(i.page.pk, v.digest) for i, v in group], [i.obj for i, _v in group], at)
         for i, v in group:
             _judge(i, v, facts)
     return verdicts
 
 
-def classify_content(page, obj, run, ai_share: float, findings=None, template_risk=None):
+def classify_content(
+    page, obj, run, ai_share: float, findings=None, template_risk=None, cache=None
+):
     """The tier ``obj`` (``page``'s content) classifies at, given its screening ``run``: one
     call used by the review case, overrides, the guard and the verifier alike."""
     from ..drafting.provenance import template_risk_for
@@ -275,6 +278,7 @@ def classify_content(page, obj, run, ai_share: float, findings=None, template_ri
         score=run.score if run else None,
         ai_share=ai_share,
         template_risk=template_risk if template_risk is not None else template_risk_for(page),
+        cache=cache,
     )
 
 
@@ -284,11 +288,17 @@ def _judge(item: Item, verdict: Verdict, facts: _Facts) -> None:
     run = verdict.run = facts.runs.get(key)
     findings = facts.findings.get(run.pk, []) if run else []
     result = classify_content(
-        page, item.obj, run, verdict.ai_share, findings, facts.template_risk.get(page.pk, 0)
+        page,
+        item.obj,
+        run,
+        verdict.ai_share,
+        findings,
+        facts.template_risk.get(page.pk, 0),
+        facts.policies,
     )
     tier = verdict.tier = item.tier or result.tier
     verdict.reasons = result.reasons
-    verdict.policy_hash = policy_hash(result.policy)
+    verdict.policy_hash = result.policy_hash
     conflicted = facts.conflicts[page.pk]
     overridden = _check_screening(
         verdict, run, findings, facts.overrides.get(key, []), tier, conflicted, facts

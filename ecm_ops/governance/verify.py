@@ -24,6 +24,7 @@ from datetime import timedelta
 from django.db.models import Q
 from wagtail.models import Page, PageLogEntry, Revision
 
+from ..content_checks import identity
 from ..content_checks.canonical import canonical_text
 from ..content_checks.identity import content_digest
 from ..models import Publication
@@ -65,10 +66,13 @@ class Report:
         return not self.violations
 
 
-def verify(since=None, until=None, batch_size: int = 500) -> Report:
-    """Re-derive the invariant for every publication in ``[since, until)``."""
+def verify(since=None, until=None, batch_size: int = 500, page_ids=None) -> Report:
+    """Re-derive the invariant for every publication in ``[since, until)`` (of ``page_ids``
+    only, when given)."""
     report = Report()
     pubs = Publication.objects.all()
+    if page_ids is not None:
+        pubs = pubs.filter(page_id__in=list(page_ids))
     if since is not None:
         pubs = pubs.filter(published_at__gte=since)
     if until is not None:
@@ -76,7 +80,7 @@ def verify(since=None, until=None, batch_size: int = 500) -> Report:
     pks = list(pubs.order_by("published_at", "pk").values_list("pk", flat=True))
     for start in range(0, len(pks), batch_size):
         _verify_batch(pks[start : start + batch_size], report)
-    _unguarded_log_entries(since, until, report)
+    _unguarded_log_entries(since, until, report, page_ids)
     return report
 
 
@@ -177,7 +181,7 @@ def _published_object(pub, revisions, live_pages):
     page when ``pub`` is the page's latest publication, else None."""
     revision = revisions.get(pub.revision_id)
     if revision is not None:
-        obj = revision.as_object()
+        obj = identity.revision_object(revision)
         if content_digest(canonical_text(obj)) == pub.content_digest:
             return obj
     live = live_pages.get(pub.page_id)
@@ -186,10 +190,12 @@ def _published_object(pub, revisions, live_pages):
     return None
 
 
-def _unguarded_log_entries(since, until, report: Report) -> None:
+def _unguarded_log_entries(since, until, report: Report, page_ids=None) -> None:
     """Every Wagtail publish log entry needs a guard record for that page and revision at or
     before it; one without is a publication that went around the guard."""
     entries = PageLogEntry.objects.filter(action__in=PUBLISH_ACTIONS)
+    if page_ids is not None:
+        entries = entries.filter(page_id__in=list(page_ids))
     if since is not None:
         entries = entries.filter(timestamp__gte=since)
     if until is not None:
@@ -214,13 +220,16 @@ def _unguarded_log_entries(since, until, report: Report) -> None:
     # Only AI content matters: human-only text may go live without the guard's record
     # (e.g. published before ecm_ops was installed).
     revisions = Revision.objects.in_bulk([r for _p, r, _t in unmatched if r])
-    for page_id, revision_id, at in unmatched:
-        revision = revisions.get(revision_id)
-        if revision is None:
-            continue
-        from ..drafting.provenance import ai_coverage
+    found = [(p, r, t, revisions[r]) for p, r, t in unmatched if r in revisions]
+    if not found:
+        return
+    from ..drafting.provenance import known_ai_shingles
 
-        if ai_coverage(revision.as_object()).has_ai_text:
+    docs = [canonical_text(identity.revision_object(rev)) for _p, _r, _t, rev in found]
+    per_field = [identity.field_shingles(d) for d in docs]
+    known = known_ai_shingles(h for pf in per_field for hs, _n in pf.values() for h in hs)
+    for (page_id, revision_id, at, _rev), doc in zip(found, docs, strict=True):
+        if identity.coverage(doc, known).has_ai_text:
             report.violations.append(
                 Violation(
                     page_id,

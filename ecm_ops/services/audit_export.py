@@ -27,6 +27,7 @@ from django.utils.dateparse import parse_date, parse_datetime
 from wagtail.models import Page, PageLogEntry, Revision
 
 from ..content_checks.canonical import canonical_text
+from ..content_checks.identity import revision_object
 from ..governance import authority
 from ..governance.classification import policy_for
 from ..models import Approval, DraftRequest, ReviewCase
@@ -62,18 +63,11 @@ def _name(user) -> str | None:
     return user.get_username() if user is not None else None
 
 
-def _as_page(revision: Revision):
-    """The page as stored in ``revision``, built from its JSON without touching the database
-    (``Revision.as_object`` loads the live page, its locale and comments: queries per page)."""
-    model = ContentType.objects.get_for_id(revision.content_type_id).model_class()
-    return model.from_serializable_data(revision.content, check_fks=False, strict_fks=False)
-
-
 def _diff(ai_rev: Revision | None, pub_rev: Revision | None) -> dict | None:
     if ai_rev is None or pub_rev is None:
         return None
-    ai_text = canonical_text(_as_page(ai_rev)).text
-    pub_text = canonical_text(_as_page(pub_rev)).text
+    ai_text = canonical_text(revision_object(ai_rev)).text
+    pub_text = canonical_text(revision_object(pub_rev)).text
     lines = list(
         difflib.unified_diff(
             ai_text.splitlines(),
@@ -165,6 +159,7 @@ def audit_records(section: Page, since: datetime, until: datetime) -> list[dict]
             ai_rev_ids[pid] = made[-1]
     wanted = {r for r in (*pub_rev_ids.values(), *ai_rev_ids.values()) if r}
     full = {r.pk: r for r in Revision.objects.filter(pk__in=wanted)}
+    verdicts = _verdicts(page_ids, since, until, last_publish)
 
     records = []
     for pid in page_ids:
@@ -176,6 +171,8 @@ def audit_records(section: Page, since: datetime, until: datetime) -> list[dict]
                     "at": publish.timestamp,
                     "by": _name(publish.user),
                     "revision": pub_id,
+                    # The verifier's verdict on this publication (re-derived, not stored).
+                    "verdict": verdicts.get(pid, "no record of the publication guard"),
                 },
                 "generated": [
                     {
@@ -206,6 +203,30 @@ def audit_records(section: Page, since: datetime, until: datetime) -> list[dict]
             }
         )
     return records
+
+
+def _verdicts(page_ids, since, until, last_publish) -> dict[int, str]:
+    """``{page_id: verdict}`` for each page's last publication in the range (re-derived by
+    the verifier, in a bounded number of queries)."""
+    from datetime import timedelta
+
+    from ..governance.verify import verify
+    from ..models import Publication
+
+    report = verify(since=since, until=until + timedelta(minutes=2), page_ids=page_ids)
+    out = {}
+    for pub_id, page_id, revision_id, at in (
+        Publication.objects.filter(page_id__in=page_ids, published_at__gte=since)
+        .order_by("published_at", "pk")
+        .values_list("pk", "page_id", "revision_id", "published_at")
+    ):
+        publish = last_publish[page_id]
+        if revision_id == publish.revision_id and at <= publish.timestamp + timedelta(minutes=2):
+            out[page_id] = report.verdicts.get(pub_id, "not verified")
+    for v in report.violations:
+        if v.kind == "unguarded" and v.at == last_publish[v.page_id].timestamp:
+            out[v.page_id] = f"unguarded: {v.message}"
+    return out
 
 
 def _human_review(cases: list[ReviewCase], revision_id) -> str:
@@ -321,7 +342,8 @@ def csv_rows(records: list[dict]):
             rec["published"]["at"].isoformat(),
             rec["published"]["by"],
             "",
-            f"revision {rec['published']['revision']}; human review: {rec['human_review']}",
+            f"revision {rec['published']['revision']}; human review: {rec['human_review']}; "
+            f"verifier: {rec['published']['verdict']}",
         ]
         diff = rec["ai_vs_published"]
         if diff:

@@ -19,7 +19,7 @@ def carry_unpublish_setting(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('ecm_ops', '0001_initial'),
+        ('ecm_ops', '0002_content_identity'),
         migrations.swappable_dependency(settings.WAGTAIL_PAGE_MODEL),
     ]
 
