@@ -138,17 +138,22 @@ def finding_rows(run, findings) -> list[Finding]:
 
 def process_screening_run(pk: int) -> ScreeningRun | None:
     """Job body: screen the run's revision, store findings and the score, then let the review
-    service react. A crash marks the run failed (fail closed: a failed run clears nothing)."""
+    service react. A crash marks the run failed (fail closed: a failed run clears nothing).
+
+    Fenced (:mod:`ecm_ops.jobs.claims`): the findings are written in the transaction that
+    finishes the run under this attempt's number, so an attempt the reaper re-queued while it
+    was still running writes no findings (the attempt that owns the run does) and does not
+    tell the review service a second time."""
     run = claims.claim(ScreeningRun, pk)
     if run is None:
         return None
     try:
         page = run.page.specific
         if run.trigger == ScreeningTrigger.SAVE:
-            # Debounced: screen the newest revision, whichever save queued this run.
+            # Debounced: screen the newest revision, whichever save queued this run (the run
+            # row is pointed at it when the attempt finishes, under the fence).
             newest = page.get_latest_revision()
             if newest is not None and newest.pk != run.revision_id:
-                ScreeningRun.objects.filter(pk=run.pk).update(revision=newest)
                 run.revision = newest
         page_obj = run.revision.as_object() if run.revision_id else page
         meta: dict = {}
@@ -160,10 +165,12 @@ def process_screening_run(pk: int) -> ScreeningRun | None:
                 findings + health_findings(page, doc), key=lambda f: (f.start, f.check_id)
             )
         with transaction.atomic():
+            claims.hold_or_raise(run)
             Finding.objects.bulk_create(finding_rows(run, findings))
-            claims.finish(
+            claims.finish_or_raise(
                 run,
                 JobStatus.SUCCEEDED,
+                revision_id=run.revision_id,
                 score=score(findings, doc.word_count),
                 word_count=doc.word_count,
                 blocker_count=count(findings, Severity.BLOCKER),
@@ -179,19 +186,33 @@ def process_screening_run(pk: int) -> ScreeningRun | None:
                 score=run.score,
                 blockers=run.blocker_count,
             )
+    except claims.StaleAttempt:
+        return _stale(run)
     except Exception as exc:
         logger.exception("Screening run %s failed", pk)
-        claims.finish(
+        if not claims.finish(
             run,
             JobStatus.FAILED,
             error=f"The pre-screen could not run ({type(exc).__name__}). Save again "
             "to retry; if it keeps failing, ask a site administrator.",
-        )
+        ):
+            return _stale(run)
         run.refresh_from_db()
     from .review import screening_finished
 
     screening_finished(run)
     return run
+
+
+def _stale(run: ScreeningRun) -> None:
+    """A stale attempt of ``run`` (see :func:`process_screening_run`): it wrote nothing."""
+    logger.warning(
+        "Screening run %s attempt %s lost its claim (re-queued by the reaper?); its result "
+        "was discarded",
+        run.pk,
+        run.attempts,
+    )
+    return None
 
 
 # --- what the editor sees -------------------------------------------------------------
