@@ -10,11 +10,14 @@ then attempt 1 resumes and tries to finish.
 
 from __future__ import annotations
 
+import multiprocessing
+import time
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
+from django.db import transaction
 from django.test import override_settings
 from django.utils import timezone
 from wagtail.models import Revision
@@ -29,6 +32,7 @@ from ecm_ops.providers.offline import OfflineProvider
 from ecm_ops.services import screening
 from ecm_ops.services.screening import process_screening_run, request_screening
 
+from .conftest import run_worker
 from .helpers import log_actions
 from .review_support import news_page, submit
 
@@ -63,12 +67,19 @@ class CountingProvider(OfflineProvider):
     def generate(self, request):
         cls = type(self)
         cls.invocations += 1
-        if cls.ledger is not None:
-            with cls.ledger.open("a") as f:
-                f.write("call\n")
+        n = cls.invocations
+        if cls.ledger is not None:  # across processes: the n-th line written is call n
+            n = tally(cls.ledger)
         if cls.hook is not None:
-            cls.hook(cls.invocations)
+            cls.hook(n)
         return super().generate(request)
+
+
+def tally(ledger: Path) -> int:
+    """Append a line to ``ledger`` (atomically) and return how many lines it has now."""
+    with ledger.open("a") as f:
+        f.write("call\n")
+    return len(ledger.read_text().splitlines())
 
 
 @pytest.fixture
@@ -499,3 +510,115 @@ def test_jobs_are_enqueued_with_their_models_timeout(demo, settings, monkeypatch
     run = ScreeningRun.objects.create(page=page, trigger="cli")
     outbox.enqueue_now(ScreeningRun, run.pk)
     assert enqueued[0]["job_timeout"] == 120 < conf.get("REAPER_STALE_AFTER")
+
+
+# -- real processes: a forked RQ worker stalls, the reaper re-queues, another worker wins -----
+
+
+def wait_for(condition, what: str, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.05)
+
+
+def stall_until(go: Path):
+    """A hook that stalls the first call (the forked worker's attempt) until ``go`` exists."""
+
+    def hook(n: int) -> None:
+        if n == 1:
+            wait_for(go.exists, "the test to release the stalled attempt")
+
+    return hook
+
+
+def start_forked_worker(queue):
+    """ecm_ops's RQ worker (which forks a work horse per job) in a process of its own."""
+    from django.db import connections
+
+    from ecm_ops.jobs.worker import Worker
+
+    connections.close_all()  # the children must not share this process's socket
+
+    def work():
+        Worker([queue], connection=queue.connection).work(burst=True)
+
+    process = multiprocessing.get_context("fork").Process(target=work, daemon=True)
+    process.start()
+    return process
+
+
+def stalled_in_a_real_worker(queue, tmp_path, model, pk):
+    """Start a forked worker on ``model`` ``pk`` whose attempt stalls, re-queue the row with the
+    reaper past the threshold, run attempt 2 in another worker to the end, release attempt 1
+    and wait for its process. Returns (attempt 1's process exit code, the row)."""
+    go = tmp_path / "go"
+    worker = start_forked_worker(queue)
+    try:
+        wait_for(lambda: model.objects.get(pk=pk).status == "running", "attempt 1 to start")
+        wait_for(lambda: len((tmp_path / "ledger").read_text().splitlines()) >= 1, "stall")
+        assert reap(now=later())[model._meta.model_name] == 1
+        assert model.objects.get(pk=pk).status == "queued"
+        run_worker(queue)  # attempt 2, in this process, finishes first
+        assert model.objects.get(pk=pk).status == "succeeded"
+        go.touch()
+        worker.join(90)
+    finally:
+        go.touch()
+        if worker.is_alive():
+            worker.kill()
+    return worker.exitcode, model.objects.get(pk=pk)
+
+
+@pytest.mark.redis
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_real_worker_stalled_draft_writes_no_second_revision(demo, counting, rq_queue, tmp_path):
+    counting.ledger = tmp_path / "ledger"
+    counting.ledger.touch()
+    counting.hook = stall_until(tmp_path / "go")
+    page = news_page(demo)
+    before = page_revisions(page)
+    draft = request_draft(page, "news-explainer", BRIEF, demo["users"]["editor"])
+    exitcode, draft = stalled_in_a_real_worker(rq_queue, tmp_path, DraftRequest, draft.pk)
+    assert exitcode == 0
+    calls = len(counting.ledger.read_text().splitlines())
+    assert calls == 2
+    counting.invocations = calls  # for the shared assertion: calls made in both processes
+    assert draft.attempts == 2
+    assert_one_draft_result(draft, page, before, counting)
+    assert sorted(ProviderCall.objects.filter(draft=draft).values_list("attempt", flat=True)) == [
+        1,
+        2,
+    ]
+
+
+@pytest.mark.redis
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_real_worker_stalled_screening_writes_no_duplicate_findings(
+    demo, counting, rq_queue, tmp_path, monkeypatch
+):
+    ledger, go = tmp_path / "ledger", tmp_path / "go"
+    ledger.touch()
+    real_screen = screening.screen_object
+    hook = stall_until(go)
+
+    def stalling_screen(*args, **kwargs):
+        result = real_screen(*args, **kwargs)
+        hook(tally(ledger))
+        return result
+
+    monkeypatch.setattr(screening, "screen_object", stalling_screen)
+    page = news_page(demo, body=FLAGGED_BODY)
+    with transaction.atomic():
+        run = request_screening(page, trigger="cli", revision=page.get_latest_revision())
+    exitcode, run = stalled_in_a_real_worker(rq_queue, tmp_path, ScreeningRun, run.pk)
+    assert exitcode == 0
+    assert len(ledger.read_text().splitlines()) == 2  # both attempts screened
+    findings = list(Finding.objects.filter(run=run).values_list("check_id", "field", "start"))
+    _, once = real_screen(run.revision.as_object(), page=page)
+    assert findings and len(findings) == len(set(findings)) == len(once)
+    assert run.attempts == 2
+    assert log_actions(page).count("ecm_ops.screening.finished") == 1
