@@ -11,6 +11,8 @@ then attempt 1 resumes and tries to finish.
 from __future__ import annotations
 
 import multiprocessing
+import os
+import signal
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -622,3 +624,44 @@ def test_real_worker_stalled_screening_writes_no_duplicate_findings(
     assert findings and len(findings) == len(set(findings)) == len(once)
     assert run.attempts == 2
     assert log_actions(page).count("ecm_ops.screening.finished") == 1
+
+
+@pytest.mark.redis
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_real_worker_killed_after_the_provider_call_is_recovered_once_and_billed(
+    demo, counting, rq_queue, tmp_path, monkeypatch
+):
+    from ecm_ops.drafting import service
+
+    counting.ledger = tmp_path / "ledger"
+    counting.ledger.touch()
+    pid_file = tmp_path / "horse.pid"
+    real_apply = service.apply_fields
+
+    def stall_first(*args, **kwargs):  # after the provider answered: kill me here
+        if not pid_file.exists():
+            pid_file.write_text(str(os.getpid()))
+            wait_for(lambda: False, "the SIGKILL", timeout=60)
+        return real_apply(*args, **kwargs)
+
+    monkeypatch.setattr(service, "apply_fields", stall_first)
+    page = news_page(demo)
+    before = page_revisions(page)
+    draft = request_draft(page, "news-explainer", BRIEF, demo["users"]["editor"])
+    worker = start_forked_worker(rq_queue)
+    try:
+        wait_for(pid_file.exists, "the work horse to reach the stall")
+        os.kill(int(pid_file.read_text()), signal.SIGKILL)
+        worker.join(60)
+    finally:
+        if worker.is_alive():
+            worker.kill()
+    draft.refresh_from_db()
+    assert draft.status == "running" and draft.revision_id is None  # left by the dead horse
+    assert ProviderCall.objects.filter(draft=draft, attempt=1).count() == 1  # billed anyway
+    assert reap(now=later())["draftrequest"] == 1
+    run_worker(rq_queue)
+    counting.invocations = len(counting.ledger.read_text().splitlines())
+    assert counting.invocations == 2
+    assert_one_draft_result(draft, page, before, counting)
