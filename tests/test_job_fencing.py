@@ -77,6 +77,14 @@ class CountingProvider(OfflineProvider):
         return super().generate(request)
 
 
+class RubricCountingProvider(CountingProvider):
+    rubric_calls = 0
+
+    def rubric(self, request):
+        type(self).rubric_calls += 1
+        return super().rubric(request)
+
+
 def tally(ledger: Path) -> int:
     """Append a line to ``ledger`` (atomically) and return how many lines it has now."""
     with ledger.open("a") as f:
@@ -208,6 +216,38 @@ def test_stalled_screening_attempt_writes_no_duplicate_findings(
     assert not [r for r in finish_results if r[0] == "screeningrun" and r[1] == 1 and r[2]]
 
 
+def test_llm_rubric_calls_of_a_stalled_screening_attempt_are_recorded(
+    demo, counting, settings, monkeypatch, django_capture_on_commit_callbacks
+):
+    RubricCountingProvider.rubric_calls = 0
+    settings.ECM_OPS = {
+        **settings.ECM_OPS,
+        "PROVIDER": "tests.test_job_fencing.RubricCountingProvider",
+        "CHECKS": [*CHECKS, "ecm_ops.content_checks.llm_rubric.LLMRubricCheck"],
+    }
+    page = news_page(demo, body=FLAGGED_BODY)
+    with django_capture_on_commit_callbacks(execute=False):
+        run = request_screening(page, trigger="cli", revision=page.get_latest_revision())
+    real_screen = screening.screen_object
+    calls = []
+
+    def stall_first_attempt(*args, **kwargs):
+        result = real_screen(*args, **kwargs)
+        calls.append(1)
+        if len(calls) == 1:
+            reap(now=later())
+        return result
+
+    monkeypatch.setattr(screening, "screen_object", stall_first_attempt)
+    assert process_screening_run(run.pk) is None  # the stalled attempt: its meta is discarded
+    run.refresh_from_db()
+    assert run.status == "succeeded" and run.meta["llm_rubric"]["input_tokens"] > 0
+    recorded = ProviderCall.objects.filter(screening_run=run)
+    assert RubricCountingProvider.rubric_calls == 2
+    assert sorted(recorded.values_list("attempt", flat=True)) == [1, 2]
+    assert all(c.input_tokens == run.meta["llm_rubric"]["input_tokens"] for c in recorded)
+
+
 def test_stale_screening_attempt_past_the_lock_is_rolled_back_by_the_fenced_finish(
     demo, counting, monkeypatch, django_capture_on_commit_callbacks, finish_results
 ):
@@ -248,7 +288,7 @@ def test_stalled_draft_attempt_writes_no_second_revision(
     assert counting.invocations == 2
     assert_one_draft_result(draft, page, before, counting)
     assert draft.attempts == 2
-    assert list(ProviderCall.objects.filter(draft=draft).values_list("attempt", flat=True)) == [
+    assert sorted(ProviderCall.objects.filter(draft=draft).values_list("attempt", flat=True)) == [
         1,
         2,
     ]

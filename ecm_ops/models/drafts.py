@@ -56,15 +56,25 @@ class DraftRequest(BackgroundWork):
 
 
 class ProviderCall(models.Model):
-    """One call of the AI provider by one attempt of a draft request, and what it consumed.
+    """One call of the AI provider by one attempt of a job, and what it consumed: a draft
+    request's generation, or a screening run's LLM rubric check.
 
     Written and committed right after the provider returns (or fails), before the attempt
     writes anything else, so a call is billed even when its attempt later dies or loses the
-    fence (:mod:`ecm_ops.jobs.claims`). The draft's own token and cost totals are the sums of
+    fence (:mod:`ecm_ops.jobs.claims`). A draft's own token and cost totals are the sums of
     its calls (kept up to date in the same small transaction), and budgets read those totals.
     """
 
-    draft = models.ForeignKey(DraftRequest, on_delete=models.CASCADE, related_name="calls")
+    draft = models.ForeignKey(
+        DraftRequest, null=True, blank=True, on_delete=models.CASCADE, related_name="calls"
+    )
+    screening_run = models.ForeignKey(
+        "ecm_ops.ScreeningRun",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="provider_calls",
+    )
     attempt = models.PositiveSmallIntegerField(_("attempt"))
     provider = models.CharField(_("provider"), max_length=50, blank=True)
     model_name = models.CharField(_("model"), max_length=100, blank=True)
@@ -81,10 +91,17 @@ class ProviderCall(models.Model):
     class Meta:
         verbose_name = _("AI provider call")
         verbose_name_plural = _("AI provider calls")
-        ordering = ["draft", "attempt", "pk"]
+        ordering = ["pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(draft__isnull=False) | models.Q(screening_run__isnull=False),
+                name="ecm_ops_providercall_has_a_job",
+            )
+        ]
 
     def __str__(self) -> str:
-        return f"Call for draft {self.draft_id}, attempt {self.attempt} ({self.model_name})"
+        job = f"draft {self.draft_id}" if self.draft_id else f"screening {self.screening_run_id}"
+        return f"Call for {job}, attempt {self.attempt} ({self.model_name})"
 
 
 class FieldProvenance(models.Model):
