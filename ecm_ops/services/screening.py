@@ -158,6 +158,7 @@ def process_screening_run(pk: int) -> ScreeningRun | None:
         page_obj = run.revision.as_object() if run.revision_id else page
         meta: dict = {}
         doc, findings = screen_object(page_obj, page=page, meta=meta)
+        _record_provider_calls(run, meta)  # committed now: billed even if this attempt is lost
         if run.trigger == ScreeningTrigger.MONITOR:
             from ..monitoring.health import health_findings
 
@@ -202,6 +203,32 @@ def process_screening_run(pk: int) -> ScreeningRun | None:
 
     screening_finished(run)
     return run
+
+
+def _record_provider_calls(run: ScreeningRun, meta: dict) -> None:
+    """Record the provider calls checks reported in ``meta`` (the LLM rubric's tokens and
+    cost) as :class:`~ecm_ops.models.drafts.ProviderCall` rows of this attempt, committed at
+    once: the run's ``meta`` is only written if the attempt keeps its claim."""
+    from decimal import Decimal
+
+    from ..models.drafts import ProviderCall
+    from ..providers import get_provider
+
+    calls = [
+        ProviderCall(
+            screening_run=run,
+            attempt=run.attempts,
+            provider=get_provider().name,
+            model_name=str(usage.get("model", ""))[:100],
+            input_tokens=usage.get("input_tokens") or 0,
+            output_tokens=usage.get("output_tokens") or 0,
+            cost=Decimal(str(usage.get("cost_usd") or 0)),
+        )
+        for usage in meta.values()
+        if isinstance(usage, dict) and "input_tokens" in usage
+    ]
+    if calls:
+        ProviderCall.objects.bulk_create(calls)
 
 
 def _stale(run: ScreeningRun) -> None:
