@@ -50,6 +50,17 @@ DEFAULTS: dict[str, Any] = {
     # Rows still queued/running this many seconds after they were last enqueued are re-enqueued.
     "REAPER_STALE_AFTER": 300,
     "MAX_ATTEMPTS": 5,
+    # RQ job_timeout in seconds per kind of background row (model name). Each must be shorter
+    # than REAPER_STALE_AFTER (refused otherwise): RQ kills a job before the reaper re-queues
+    # its row. The draft job's covers ANTHROPIC TIMEOUT x (MAX_RETRIES + 1) plus saving.
+    "JOB_TIMEOUTS": {
+        "draftrequest": 240,
+        "screeningrun": 120,
+        "monitoringcheck": 120,
+        "escalationtimer": 60,
+        "sweeprun": 120,
+        "sweepchunk": 240,
+    },
     "CHECKS": list(DEFAULT_CHECKS),
     # Seconds a single check may take before it fails closed.
     "CHECK_TIME_BUDGET": 5.0,
@@ -129,7 +140,29 @@ def ecm_settings() -> dict[str, Any]:
     user = getattr(settings, "ECM_OPS", {}) or {}
     if not isinstance(user, dict):
         raise ImproperlyConfigured("ECM_OPS must be a dict.")
-    return _merge(DEFAULTS, user, "")
+    merged = _merge(DEFAULTS, user, "")
+    _validate_job_timeouts(merged)
+    return merged
+
+
+def _validate_job_timeouts(merged: dict[str, Any]) -> None:
+    """Refuse job timeouts that are not shorter than the reaper's stale threshold.
+
+    Why a timeout and not a heartbeat: RQ enforces ``job_timeout`` by killing the job, so
+    with every timeout below ``REAPER_STALE_AFTER`` a job is dead before the reaper treats its
+    row as abandoned, and a live job is never re-queued in normal operation. A heartbeat would
+    need a thread writing to the database in every job, and would keep a job that hangs (a
+    provider call that never returns) alive for ever. The attempt fence in
+    :mod:`ecm_ops.jobs.claims` covers what a timeout cannot (a frozen machine, clock skew).
+    """
+    stale = merged["REAPER_STALE_AFTER"]
+    too_long = {k: v for k, v in merged["JOB_TIMEOUTS"].items() if not 0 < v < stale}
+    if too_long:
+        raise ImproperlyConfigured(
+            f"ECM_OPS JOB_TIMEOUTS {too_long} must be positive and shorter than "
+            f"REAPER_STALE_AFTER ({stale} s): otherwise the reaper re-queues jobs that are "
+            "still running. Lower those timeouts or raise REAPER_STALE_AFTER."
+        )
 
 
 def get(name: str) -> Any:

@@ -469,3 +469,24 @@ def test_the_audit_export_shows_the_verifiers_verdict_per_publication(demo, capt
     assert verdicts[page.pk] == "ok"
     assert verdicts[ai.pk].startswith("unguarded")
     assert "verifier: ok" in to_csv(records)
+
+
+def test_a_draft_finishing_after_the_page_was_submitted_does_not_replace_it(demo, capture):
+    from ecm_ops.drafting.service import process_draft_request
+
+    page = news_page(demo, slug="draft-then-submit")
+    with capture(execute=False):  # queued, the worker has not run it yet
+        draft = request_draft(
+            page, "news-explainer", {"topic": "the transport plan"}, demo["users"]["editor"]
+        )
+    mark_ai(page)
+    case = submit(page, demo["users"]["editor"], capture)
+    assert case.state == "awaiting_review"
+    before = page.revisions.count()
+    with capture(execute=True):
+        process_draft_request(draft.pk)
+    draft.refresh_from_db()
+    assert draft.status == "failed" and "submitted for review" in draft.error
+    assert page.revisions.count() == before
+    case.refresh_from_db()
+    assert case.state == "awaiting_review"

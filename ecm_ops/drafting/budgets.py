@@ -2,7 +2,9 @@
 
 Tokens are the sum of every token field of the draft requests (input, output, cache read and
 cache write), including failed drafts that still consumed tokens (a truncated or refused answer
-is billed). A draft still queued or running reserves its template version's ``max_tokens`` plus
+is billed). Those fields are the sums of the draft's provider calls
+(:class:`~ecm_ops.models.drafts.ProviderCall`, added as each call returns), so calls made by
+an attempt that later died or lost its claim to a re-queued attempt are counted too. A draft still queued or running reserves its template version's ``max_tokens`` plus
 the tokens it has recorded so far, so a burst of requests cannot all slip under the budget
 before the first one finishes. ``None`` means no budget. Days and months follow the site's
 time zone.

@@ -8,10 +8,12 @@ from decimal import Decimal
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
+from django.db.models import F
 
 from .. import conf
 from ..jobs import claims, outbox
 from ..models import DraftRequest, PromptTemplate
+from ..models.drafts import ProviderCall
 from ..providers import ProviderError, get_provider
 from ..services import PermissionDenied, ServiceError, audit
 from ..states import JobStatus, TemplateStatus
@@ -104,13 +106,22 @@ def cost_of(model: str, usage) -> Decimal:
 
 
 def process_draft_request(pk: int) -> DraftRequest | None:
-    """Job body: call the provider, write a draft revision with provenance, start screening."""
-    if claims.claim(DraftRequest, pk) is None:
+    """Job body: call the provider, write a draft revision with provenance, start screening.
+
+    Fenced (:mod:`ecm_ops.jobs.claims`): the provider call is recorded (a
+    :class:`~ecm_ops.models.drafts.ProviderCall`, committed at once) whatever happens next;
+    the revision, its provenance, the draft's outcome and the follow-on screening are written
+    in one transaction that commits only if this attempt still owns the row, so an attempt
+    the reaper gave up on writes no second revision.
+    """
+    claimed = claims.claim(DraftRequest, pk)
+    if claimed is None:
         return None
     # One query for everything the job reads (keeps the job's own overhead small).
     draft = DraftRequest.objects.select_related(
         "template_version__template__style_guide", "page", "requester"
     ).get(pk=pk)
+    draft.attempts = claimed.attempts  # the fencing token is the claim's, not a re-read's
     version = draft.template_version
     provider = get_provider()
     model = version.model_name or provider.default_model
@@ -123,17 +134,13 @@ def process_draft_request(pk: int) -> DraftRequest | None:
         )
     except ProviderError as exc:
         logger.warning("Draft %s failed: %s", pk, exc)
-        return _fail(
-            draft,
-            page,
-            exc.user_message,
-            provider.name,
-            model,
-            latency_ms=int((time.monotonic() - started) * 1000),
-            **_usage_fields(model, exc.usage),
-        )
-    except Exception:
+        latency = int((time.monotonic() - started) * 1000)
+        record_call(draft, provider.name, model, exc.usage, latency, error=str(exc))
+        return _fail(draft, page, exc.user_message, provider.name, model, latency_ms=latency)
+    except Exception as exc:
         logger.exception("Draft %s crashed in the provider", pk)
+        latency = int((time.monotonic() - started) * 1000)
+        record_call(draft, provider.name, model, None, latency, error=repr(exc))
         return _fail(
             draft,
             page,
@@ -143,28 +150,33 @@ def process_draft_request(pk: int) -> DraftRequest | None:
             model,
         )
     latency = int((time.monotonic() - started) * 1000)
+    record_call(draft, provider.name, result.model, result.usage, latency)
+    if _in_review(page):
+        # Submitted while the model was writing: the draft must not replace what reviewers
+        # are approving (their approvals would be thrown away). The call stays recorded.
+        return _fail(
+            draft,
+            page,
+            "The page was submitted for review while the draft was being written, so the draft "
+            "was not saved into it. Withdraw the page from review to use AI drafting again.",
+            provider.name,
+            result.model,
+            latency_ms=latency,
+        )
     try:
         with transaction.atomic():
-            # A cancel while the provider ran wins: no revision is written after it.
-            if not _still_running(draft.pk):
-                logger.info("Draft %s was cancelled while generating; result discarded", pk)
-                draft.refresh_from_db()
-                return draft
+            # A cancel, a re-queue by the reaper or a newer attempt wins: nothing is written.
+            claims.hold_or_raise(draft)
             latest = page.get_latest_revision_as_object()
             written = apply_fields(latest, mapping, result.fields)
             revision = latest.save_revision(user=draft.requester, log_action=True)
             provenance.record_for_draft(revision, draft, written)
             usage = result.usage
-            claims.finish(
+            claims.finish_or_raise(
                 draft,
                 JobStatus.SUCCEEDED,
                 provider=provider.name,
                 model_name=result.model,
-                input_tokens=usage.input_tokens,
-                output_tokens=usage.output_tokens,
-                cache_read_tokens=usage.cache_read_tokens,
-                cache_write_tokens=usage.cache_write_tokens,
-                cost=cost_of(result.model, usage),
                 latency_ms=latency,
                 revision=revision,
             )
@@ -180,6 +192,18 @@ def process_draft_request(pk: int) -> DraftRequest | None:
             from ..services.screening import request_screening
 
             request_screening(page, trigger="draft", revision=revision, user=draft.requester)
+    except claims.StaleAttempt:
+        draft.refresh_from_db()
+        if draft.status == JobStatus.CANCELLED:
+            logger.info("Draft %s was cancelled while generating; result discarded", pk)
+        else:
+            logger.warning(
+                "Draft %s attempt %s lost its claim (re-queued by the reaper?); result "
+                "discarded, its provider call is recorded",
+                pk,
+                claimed.attempts,
+            )
+        return draft
     except Exception:
         logger.exception("Draft %s could not be saved", pk)
         return _fail(
@@ -194,14 +218,38 @@ def process_draft_request(pk: int) -> DraftRequest | None:
     return draft
 
 
-def _still_running(pk: int) -> bool:
-    """Lock the row (PostgreSQL) and say whether it is still ours to finish."""
-    rows = DraftRequest.objects.select_for_update().filter(pk=pk, status=JobStatus.RUNNING)
-    return bool(list(rows.values_list("pk", flat=True)))
+def _in_review(page) -> bool:
+    from ..models import ReviewCase
+    from ..states import OPEN_REVIEW_STATES
+
+    return ReviewCase.objects.filter(page_id=page.pk, state__in=OPEN_REVIEW_STATES).exists()
+
+
+def record_call(draft, provider: str, model: str, usage, latency_ms: int, error: str = ""):
+    """Record one provider call of ``draft``'s current attempt and add its usage to the
+    draft's totals, in a transaction of its own, committed before the attempt goes on (so the
+    call stays billed if the attempt dies or loses the fence)."""
+    fields = _usage_fields(model, usage)
+    with transaction.atomic():
+        call = ProviderCall.objects.create(
+            draft=draft,
+            attempt=draft.attempts,
+            provider=provider,
+            model_name=model,
+            latency_ms=latency_ms,
+            ok=not error,
+            error=error,
+            **fields,
+        )
+        if fields:
+            DraftRequest.objects.filter(pk=draft.pk).update(
+                **{name: F(name) + value for name, value in fields.items()}
+            )
+    return call
 
 
 def _usage_fields(model: str, usage) -> dict:
-    """Token and cost fields for a failed call that still consumed tokens."""
+    """Token and cost fields of one call (a failed call may still have consumed tokens)."""
     if usage is None:
         return {}
     return {

@@ -43,6 +43,14 @@ def job_id(model: type[BackgroundWork], pk: int) -> str:
     return f"ecm_ops-{model._meta.model_name}-{pk}"
 
 
+def job_timeout(model: type[BackgroundWork]) -> int:
+    """RQ's ``job_timeout`` for ``model``'s jobs (``ECM_OPS["JOB_TIMEOUTS"]``): always shorter
+    than the reaper's stale threshold (``conf`` refuses anything else), so RQ kills a job
+    before the reaper re-queues its row."""
+    timeouts = conf.get("JOB_TIMEOUTS")
+    return timeouts.get(model._meta.model_name) or min(timeouts.values())
+
+
 def enqueue_on_commit(row: BackgroundWork) -> None:
     """Enqueue ``row``'s entry point once the current transaction commits."""
     transaction.on_commit(partial(enqueue_now, type(row), row.pk))
@@ -66,7 +74,13 @@ def enqueue_now(model: type[BackgroundWork], pk: int) -> None:
         func(pk)
         return
     try:
-        get_queue().enqueue(func, pk, job_id=job_id(model, pk), failure_ttl=86400)
+        get_queue().enqueue(
+            func,
+            pk,
+            job_id=job_id(model, pk),
+            failure_ttl=86400,
+            job_timeout=job_timeout(model),
+        )
     except Exception:  # Redis down: the reaper will enqueue it again
         logger.exception("Could not enqueue %s %s; the reaper will retry", model.__name__, pk)
 
@@ -80,7 +94,13 @@ def _schedule_now(model: type[BackgroundWork], pk: int, when: datetime) -> None:
         _warn_inline()
         return
     try:
-        get_queue().enqueue_at(when, import_string(model.job_entrypoint), pk, job_id=rq_id)
+        get_queue().enqueue_at(
+            when,
+            import_string(model.job_entrypoint),
+            pk,
+            job_id=rq_id,
+            job_timeout=job_timeout(model),
+        )
         model.objects.filter(pk=pk).update(rq_job_id=rq_id)
     except Exception:
         logger.exception("Could not schedule %s %s; the reaper will re-arm it", model.__name__, pk)

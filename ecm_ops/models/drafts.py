@@ -1,4 +1,4 @@
-"""Draft requests (one AI generation each) and per-field provenance."""
+"""Draft requests (one AI generation each), their provider calls and per-field provenance."""
 
 from django.conf import settings
 from django.db import models
@@ -53,6 +53,55 @@ class DraftRequest(BackgroundWork):
 
     def __str__(self) -> str:
         return f"Draft #{self.pk} for page {self.page_id} ({self.status})"
+
+
+class ProviderCall(models.Model):
+    """One call of the AI provider by one attempt of a job, and what it consumed: a draft
+    request's generation, or a screening run's LLM rubric check.
+
+    Written and committed right after the provider returns (or fails), before the attempt
+    writes anything else, so a call is billed even when its attempt later dies or loses the
+    fence (:mod:`ecm_ops.jobs.claims`). A draft's own token and cost totals are the sums of
+    its calls (kept up to date in the same small transaction), and budgets read those totals.
+    """
+
+    draft = models.ForeignKey(
+        DraftRequest, null=True, blank=True, on_delete=models.CASCADE, related_name="calls"
+    )
+    screening_run = models.ForeignKey(
+        "ecm_ops.ScreeningRun",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="provider_calls",
+    )
+    attempt = models.PositiveSmallIntegerField(_("attempt"))
+    provider = models.CharField(_("provider"), max_length=50, blank=True)
+    model_name = models.CharField(_("model"), max_length=100, blank=True)
+    input_tokens = models.PositiveIntegerField(default=0)
+    output_tokens = models.PositiveIntegerField(default=0)
+    cache_read_tokens = models.PositiveIntegerField(default=0)
+    cache_write_tokens = models.PositiveIntegerField(default=0)
+    cost = models.DecimalField(max_digits=10, decimal_places=6, default=0)
+    latency_ms = models.PositiveIntegerField(null=True, blank=True)
+    ok = models.BooleanField(_("succeeded"), default=True)
+    error = models.TextField(_("error"), blank=True)
+    created_at = models.DateTimeField(_("called at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("AI provider call")
+        verbose_name_plural = _("AI provider calls")
+        ordering = ["pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(draft__isnull=False) | models.Q(screening_run__isnull=False),
+                name="ecm_ops_providercall_has_a_job",
+            )
+        ]
+
+    def __str__(self) -> str:
+        job = f"draft {self.draft_id}" if self.draft_id else f"screening {self.screening_run_id}"
+        return f"Call for {job}, attempt {self.attempt} ({self.model_name})"
 
 
 class FieldProvenance(models.Model):

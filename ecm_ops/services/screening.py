@@ -138,32 +138,34 @@ def finding_rows(run, findings) -> list[Finding]:
 
 def process_screening_run(pk: int) -> ScreeningRun | None:
     """Job body: screen the run's revision, store findings and the score, then let the review
-    service react. A crash marks the run failed (fail closed: a failed run clears nothing)."""
+    service react. A crash marks the run failed (fail closed: a failed run clears nothing).
+
+    Fenced (:mod:`ecm_ops.jobs.claims`): the findings are written in the transaction that
+    finishes the run under this attempt's number, so an attempt the reaper re-queued while it
+    was still running writes no findings (the attempt that owns the run does) and does not
+    tell the review service a second time."""
     run = claims.claim(ScreeningRun, pk)
     if run is None:
         return None
     try:
         page = run.page.specific
         if run.trigger == ScreeningTrigger.SAVE:
-            # Debounced: screen the newest revision, whichever save queued this run.
+            # Debounced: screen the newest revision, whichever save queued this run (the run
+            # row is pointed at it when the attempt finishes, under the fence).
             newest = page.get_latest_revision()
             if newest is not None and newest.pk != run.revision_id:
-                ScreeningRun.objects.filter(pk=run.pk).update(revision=newest)
                 run.revision = newest
         page_obj = run.revision.as_object() if run.revision_id else page
         meta: dict = {}
         doc, findings = screen_object(page_obj, page=page, meta=meta)
-        if run.trigger == ScreeningTrigger.MONITOR:
-            from ..monitoring.health import health_findings
-
-            findings = sorted(
-                findings + health_findings(page, doc), key=lambda f: (f.start, f.check_id)
-            )
+        _record_provider_calls(run, meta)  # committed now: billed even if this attempt is lost
         with transaction.atomic():
+            claims.hold_or_raise(run)
             Finding.objects.bulk_create(finding_rows(run, findings))
-            claims.finish(
+            claims.finish_or_raise(
                 run,
                 JobStatus.SUCCEEDED,
+                revision_id=run.revision_id,
                 score=score(findings, doc.word_count),
                 word_count=doc.word_count,
                 blocker_count=count(findings, Severity.BLOCKER),
@@ -180,14 +182,17 @@ def process_screening_run(pk: int) -> ScreeningRun | None:
                 score=run.score,
                 blockers=run.blocker_count,
             )
+    except claims.StaleAttempt:
+        return _stale(run)
     except Exception as exc:
         logger.exception("Screening run %s failed", pk)
-        claims.finish(
+        if not claims.finish(
             run,
             JobStatus.FAILED,
             error=f"The pre-screen could not run ({type(exc).__name__}). Save again "
             "to retry; if it keeps failing, ask a site administrator.",
-        )
+        ):
+            return _stale(run)
         run.refresh_from_db()
     from .review import screening_finished
 
@@ -223,6 +228,43 @@ def screen_now(page, revision, user=None, *, trigger=ScreeningTrigger.CLI) -> Sc
     )
     Finding.objects.bulk_create(finding_rows(run, findings))
     return run
+
+
+def _record_provider_calls(run: ScreeningRun, meta: dict) -> None:
+    """Record the provider calls checks reported in ``meta`` (the LLM rubric's tokens and
+    cost) as :class:`~ecm_ops.models.drafts.ProviderCall` rows of this attempt, committed at
+    once: the run's ``meta`` is only written if the attempt keeps its claim."""
+    from decimal import Decimal
+
+    from ..models.drafts import ProviderCall
+    from ..providers import get_provider
+
+    calls = [
+        ProviderCall(
+            screening_run=run,
+            attempt=run.attempts,
+            provider=get_provider().name,
+            model_name=str(usage.get("model", ""))[:100],
+            input_tokens=usage.get("input_tokens") or 0,
+            output_tokens=usage.get("output_tokens") or 0,
+            cost=Decimal(str(usage.get("cost_usd") or 0)),
+        )
+        for usage in meta.values()
+        if isinstance(usage, dict) and "input_tokens" in usage
+    ]
+    if calls:
+        ProviderCall.objects.bulk_create(calls)
+
+
+def _stale(run: ScreeningRun) -> None:
+    """A stale attempt of ``run`` (see :func:`process_screening_run`): it wrote nothing."""
+    logger.warning(
+        "Screening run %s attempt %s lost its claim (re-queued by the reaper?); its result "
+        "was discarded",
+        run.pk,
+        run.attempts,
+    )
+    return None
 
 
 # --- what the editor sees -------------------------------------------------------------
