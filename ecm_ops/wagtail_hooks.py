@@ -121,6 +121,11 @@ def guard_bulk_publish(request, action_type, objects, action_class_instance):
     return review_hooks.before_bulk_action(request, action_type, objects)
 
 
+@hooks.register("construct_page_action_menu")
+def review_footer(menu_items, request, context):
+    return review_hooks.construct_page_action_menu(menu_items, request, context)
+
+
 @hooks.register("before_copy_page")
 def guard_copy_publish(request, page):
     return review_hooks.before_copy_page(request, page)

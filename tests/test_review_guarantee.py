@@ -490,3 +490,19 @@ def test_a_draft_finishing_after_the_page_was_submitted_does_not_replace_it(demo
     assert page.revisions.count() == before
     case.refresh_from_db()
     assert case.state == "awaiting_review"
+
+
+def test_wagtails_footer_says_what_an_n_of_m_approval_does(demo, client, capture):
+    editor, senior, legal = (demo["users"][u] for u in ("editor", "senior", "legal"))
+    page = health_page(demo, slug="footer")
+    mark_ai(page)
+    case = submit(page, editor, capture)
+    assert case.tier.approvals_required == 2
+    client.force_login(senior)
+    html = client.get(edit_url(page)).content.decode()
+    assert "Approve (1 of 2 approvals)" in html and "Approve and Publish" not in html
+    assert 'name="action-publish"' not in html  # AI text in review: Publish would be refused
+    review_service.approve(case.pk, senior)
+    client.force_login(legal)
+    html = client.get(edit_url(page)).content.decode()
+    assert "Approve and Publish" in html

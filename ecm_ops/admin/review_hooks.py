@@ -72,3 +72,34 @@ def after_edit_page(request, page):
 
     revision_saved(page, request.user)
     return None
+
+
+def construct_page_action_menu(menu_items, request, context):
+    """Wagtail's footer on a page in a risk-tiered review says what each action does:
+    "Approve" on an N-of-M review that this approval does not complete is labelled with the
+    progress ("Approve (1 of 2)"), not "Approve and Publish"; and "Publish" is not offered
+    for content with AI text while its review is open (it would be refused)."""
+    page = context.get("page")
+    if page is None or page.pk is None or context.get("view") != "edit":
+        return
+    from ..services.review import approval_progress
+
+    progress = approval_progress(page.pk, request.user)
+    if progress is None:
+        return
+    done, needed, completes = progress
+    for item in menu_items:
+        if item.__class__.__name__ == "WorkflowMenuItem" and item.name == "approve":
+            base = str(item.label).replace(" and Publish", "")
+            item.label = base + (
+                " and Publish" if completes else f" ({done + 1} of {needed} approvals)"
+            )
+    if _has_ai_text(page):
+        menu_items[:] = [i for i in menu_items if getattr(i, "name", "") != "action-publish"]
+
+
+def _has_ai_text(page) -> bool:
+    from ..drafting.provenance import ai_coverage
+
+    revision = page.get_latest_revision()
+    return bool(revision and ai_coverage(revision.as_object()).has_ai_text)

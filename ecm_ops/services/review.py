@@ -363,6 +363,35 @@ def withdraw_for_task_state(task_state_pk: int, user=None, reason: str = "") -> 
         notifications.case_decided(case, user)
 
 
+def approval_progress(page_id: int, user) -> tuple[int, int, bool] | None:
+    """For the page's open, decidable case: ``(approvals so far, approvals needed, whether
+    ``user``'s approval would complete the quorum)``; None when there is no such case (two
+    queries)."""
+    case = (
+        ReviewCase.objects.filter(
+            page_id=page_id, state__in=(ReviewState.AWAITING_REVIEW, ReviewState.ESCALATED)
+        )
+        .select_related("tier")
+        .order_by("-pk")
+        .first()
+    )
+    if case is None:
+        return None
+    approvers = set(case.current_approvals().values_list("user_id", flat=True))
+    needed = max(case.tier.approvals_required if case.tier else 1, 1)
+    after = approvers | {user.pk}
+    completes = len(after) >= needed
+    if completes and case.tier and case.tier.required_group_id:
+        from django.contrib.auth import get_user_model
+
+        completes = (
+            get_user_model()
+            .objects.filter(pk__in=after, groups=case.tier.required_group_id)
+            .exists()
+        )
+    return len(approvers), needed, completes
+
+
 def conflicts_by_case(cases, user) -> dict[int, str]:
     """For a listing: ``{case pk: conflict reason}`` for ``user``, in four queries whatever
     the number of cases (the one four-eyes rule, batched over the cases' pages)."""
