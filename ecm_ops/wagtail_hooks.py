@@ -80,7 +80,13 @@ def register_log_actions(actions):
 
 @hooks.register("register_page_header_buttons")
 def generate_button(page, user, view_name, next_url=None):
-    if view_name == "edit" and page.permissions_for_user(user).can_edit():
+    from .drafting.service import locked_for
+
+    if (
+        view_name == "edit"
+        and page.permissions_for_user(user).can_edit()
+        and not locked_for(page, user)
+    ):
         yield Button(
             _("Generate draft with AI"),
             reverse("ecm_ops:generate", args=[page.pk]),

@@ -40,6 +40,8 @@ class AIProvenancePanel(Panel):
             if page.pk is None:
                 context["generate_url"] = self._create_generate_url()
                 return context
+            from ..drafting.service import locked_for
+
             rows = provenance.for_page(page)
             for row in rows:
                 row.label = _field_label(type(page), row.field_name)
@@ -51,7 +53,9 @@ class AIProvenancePanel(Panel):
                 rows=rows,
                 drafts=list(drafts.values()),
                 stale=bool(rows) and rows[0].revision_id != page.latest_revision_id,
-                generate_url=reverse("ecm_ops:generate", args=[page.pk]),
+                generate_url=None
+                if locked_for(page, self.request.user)
+                else reverse("ecm_ops:generate", args=[page.pk]),
             )
             return context
 

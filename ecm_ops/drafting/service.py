@@ -46,8 +46,7 @@ def request_draft(page, template_slug: str, brief: dict, user) -> DraftRequest:
     page = page.specific
     if not page.permissions_for_user(user).can_edit():
         raise PermissionDenied("You do not have permission to edit this page.")
-    lock = page.get_lock()
-    if lock is not None and lock.for_user(user):
+    if locked_for(page, user):
         raise ServiceError(
             "This page is locked (it is in review, or someone locked it), so an AI draft "
             "cannot be written into it now. Withdraw it from review or ask for it to be "
@@ -86,6 +85,12 @@ def request_draft(page, template_slug: str, brief: dict, user) -> DraftRequest:
         )
         outbox.enqueue_on_commit(draft)
     return draft
+
+
+def locked_for(page, user) -> bool:
+    """The page is locked for ``user`` (in review, or locked by someone): no AI drafting."""
+    lock = page.get_lock()
+    return bool(lock is not None and lock.for_user(user))
 
 
 def cost_of(model: str, usage) -> Decimal:

@@ -112,7 +112,8 @@ def _after_screening(case_pk: int, run) -> None:
     obj = case.revision.as_object()
     share = ai_coverage(obj).share  # judged from the content, never from provenance rows
     result = invariant.classify_content(page, obj, run, share, findings)
-    case.policy, case.tier, case.tier_reasons = result.policy, result.tier, result.reasons
+    case.policy, case.tier = result.policy, result.tier
+    case.tier_reasons = [*result.reasons, f"AI-written share {share:.0%}, judged from the text."]
     overridden = bool(run.blocker_count)
     skip, why = invariant.skip_decision(case.tier, run, share, overridden)
     if skip:
@@ -127,7 +128,7 @@ def _after_screening(case_pk: int, run) -> None:
         notifications.case_decided(case)
         return
     if case.tier and case.tier.auto_skip_allowed:
-        case.tier_reasons = [*result.reasons, why]
+        case.tier_reasons = [*case.tier_reasons, why]
     sla = case.tier.sla_hours if case.tier else 48
     case.open_for_review(due_at=timezone.now() + timedelta(hours=sla))
     case.save()
