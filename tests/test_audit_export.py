@@ -273,7 +273,7 @@ def test_story_through_the_real_review_flow(demo, client, django_capture_on_comm
     mark_ai(page, draft_by=editor)
     page.intro = "The library opens at nine on weekdays and at ten on Saturdays and Sundays."
     rev = page.save_revision(user=editor)
-    carry_forward(page, rev)
+    carry_forward(page.pk, rev)
     case = submit(page, editor, django_capture_on_commit_callbacks)
     case.refresh_from_db()
     assert case.state == "awaiting_review", case.outcome_reason

@@ -167,7 +167,7 @@ def test_panel_query_count_does_not_grow_with_revisions(demo, client, drafted):
             latest = page.get_latest_revision_as_object()
             latest.intro = f"Edit number {i} of the intro."
             revision = latest.save_revision(user=demo["users"]["editor"])
-            provenance.carry_forward(page, revision)
+            provenance.carry_forward(page.pk, revision)
             page.refresh_from_db()
 
     # Two revisions first: Wagtail itself checks a revision's stored latest_revision FK once

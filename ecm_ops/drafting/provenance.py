@@ -61,7 +61,7 @@ def ai_coverage(obj_or_doc) -> identity.AICoverage:
     return identity.coverage(doc, known)
 
 
-def carry_forward(page, revision) -> list[FieldProvenance]:
+def carry_forward(page_id: int, revision) -> list[FieldProvenance]:
     """(Re)compute ``revision``'s provenance from its content: each field's AI-written share
     against the AI-text index (every draft ever written, on any page), whoever saved it. Runs
     on every save, including an autosave that rewrote the revision in place. The model's
@@ -69,7 +69,7 @@ def carry_forward(page, revision) -> list[FieldProvenance]:
     cov = ai_coverage(canonical_text(revision.as_object()))
     earlier = {
         name: (text, draft_id)
-        for name, text, draft_id in FieldProvenance.objects.filter(page_id=page.pk)
+        for name, text, draft_id in FieldProvenance.objects.filter(page_id=page_id)
         .exclude(ai_text="")
         .order_by("revision_id")
         .values_list("field_name", "ai_text", "draft_id")
@@ -78,7 +78,7 @@ def carry_forward(page, revision) -> list[FieldProvenance]:
     if not cov.has_ai_text:
         return []
     latest_draft = (
-        DraftRequest.objects.filter(page_id=page.pk, status=JobStatus.SUCCEEDED)
+        DraftRequest.objects.filter(page_id=page_id, status=JobStatus.SUCCEEDED)
         .order_by("-created_at")
         .values_list("pk", flat=True)
         .first()
@@ -92,7 +92,7 @@ def carry_forward(page, revision) -> list[FieldProvenance]:
         rows.append(
             FieldProvenance(
                 revision=revision,
-                page_id=page.pk,
+                page_id=page_id,
                 field_name=name,
                 origin=Origin.AI if share >= AI_THRESHOLD else Origin.MIXED,
                 draft_id=draft_id,

@@ -79,7 +79,7 @@ def conflicts_for_pages(page_ids) -> dict[int, Conflicts]:
 
     from ..models import Publication
 
-    page_ids = list({int(p) for p in page_ids})
+    page_ids = list({int(p) for p in page_ids if p is not None})
     events: dict[int, list] = {pk: [] for pk in page_ids}
     reviewed: dict[int, list] = {pk: [] for pk in page_ids}
     if not page_ids:

@@ -43,7 +43,13 @@ from ..models import (
     ScreeningRun,
 )
 from ..states import JobStatus, ScreeningTrigger, Severity
-from .authority import APPROVE_TIER, CONFLICT_REASONS, REVIEW_CASE, conflicts_for_pages
+from .authority import (
+    APPROVE_TIER,
+    CONFLICT_REASONS,
+    REVIEW_CASE,
+    Conflicts,
+    conflicts_for_pages,
+)
 from .classification import PolicyCache, classify
 
 HUMAN, REVIEW, SKIPPED, OVERRIDE = "human", "review", "skipped", "override"
@@ -89,7 +95,14 @@ def blocker_print(finding) -> str:
 
 def screening_of(page_id: int, digest: str) -> ScreeningRun | None:
     """The newest finished screening of exactly this content on this page (one query)."""
-    return _Facts([(page_id, digest)]).runs.get((page_id, digest))
+    return (
+        ScreeningRun.objects.filter(
+            page_id=page_id, content_digest=digest, status=JobStatus.SUCCEEDED
+        )
+        .exclude(trigger=ScreeningTrigger.MONITOR)
+        .order_by("-finished_at", "-pk")
+        .first()
+    )
 
 
 class _Facts:
@@ -299,7 +312,7 @@ def _judge(item: Item, verdict: Verdict, facts: _Facts) -> None:
     tier = verdict.tier = item.tier or result.tier
     verdict.reasons = result.reasons
     verdict.policy_hash = result.policy_hash
-    conflicted = facts.conflicts[page.pk]
+    conflicted = facts.conflicts.get(page.pk) or Conflicts()
     overridden = _check_screening(
         verdict, run, findings, facts.overrides.get(key, []), tier, conflicted, facts
     )

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from types import SimpleNamespace
-
 from ..drafting.provenance import carry_forward
 from ..states import ScreeningTrigger
 from .screening import request_screening
@@ -20,4 +18,4 @@ def page_saved(page, user) -> None:
 def revision_saved(revision) -> None:
     """Any save of a page revision (the editor, autosave's in-place overwrite, a revert, a
     draft job, code): its provenance is recomputed from its content."""
-    carry_forward(SimpleNamespace(pk=int(revision.object_id)), revision)
+    carry_forward(int(revision.object_id), revision)

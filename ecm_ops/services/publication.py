@@ -103,7 +103,7 @@ def _changes_live_content(instance, update_fields) -> bool:
     return update_fields is None or not set(update_fields) <= NON_CONTENT_FIELDS
 
 
-def before_page_save(instance, update_fields=None, user=None) -> None:
+def before_page_save(instance, update_fields=None) -> None:
     """Judge a page save that would change what is live; record it or refuse it.
 
     Raises:
@@ -114,11 +114,11 @@ def before_page_save(instance, update_fields=None, user=None) -> None:
     if instance.pk is not None and not connection.in_atomic_block:
         # Publish from code outside a transaction: judge and record atomically anyway.
         with transaction.atomic():
-            return _judge_and_record(instance, user)
-    _judge_and_record(instance, user)
+            return _judge_and_record(instance)
+    _judge_and_record(instance)
 
 
-def _judge_and_record(instance, user) -> None:
+def _judge_and_record(instance) -> None:
     lock_page(instance.pk)
     obj = _content_object(instance)
     doc = canonical_text(obj)
@@ -134,11 +134,11 @@ def _judge_and_record(instance, user) -> None:
         )
         if last == (digest, instance.live_revision_id):
             return  # the same content and revision again: nothing new goes live
-    # A new page (a copy saved live) has no history: judge it by its content alone.
-    page = instance if instance.pk is not None else _Unsaved()
-    verdict = invariant.evaluate(page, obj, doc=doc, override=_override.get())
+    # A new page (a copy saved live) has no history of its own: judged by its content alone
+    # (its pk is None, so it has no screening, approvals or conflicts yet).
     override = _override.get()
-    actor = override.user if override else user
+    verdict = invariant.evaluate(instance, obj, doc=doc, override=override)
+    actor = override.user if override else None
     if not verdict.ok:
         if instance.pk is not None:
             audit.record(
@@ -155,10 +155,6 @@ def _judge_and_record(instance, user) -> None:
     if instance.pk is not None:
         _record(instance, verdict, actor, override)
     # else: a new page saved live (a copy kept live) is recorded by after_page_save.
-
-
-class _Unsaved:
-    pk = 0
 
 
 def _record(instance, verdict, actor, override) -> Publication:
@@ -186,7 +182,7 @@ def after_page_save(instance, created: bool) -> None:
         _record(instance, verdict, None, None)
 
 
-def refusal(page, obj, user=None) -> str:
+def refusal(page, obj) -> str:
     """'' when ``obj`` (``page``'s content) may go live now, else why not (for the person)."""
     verdict = invariant.evaluate(page, obj, override=_override.get())
     return verdict.message if not verdict.ok else ""
