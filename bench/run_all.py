@@ -32,7 +32,9 @@ LINE = re.compile(
     r"^bench: (?P<name>\S+) = (?P<value>[-+0-9.,]+|nan|inf)\s*(?P<unit>[^(]*?)\s*"
     r"\((?P<goal>[^)]*)\)"
 )
-GOAL = re.compile(r"^goal (?P<op><=|>=|==|<|>) (?P<target>[-+]?\d[\d,]*(?:\.\d+)?)")
+GOAL = re.compile(
+    r"^goal (?P<op><=|>=|==|<|>) (?P<target>[-+]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?)"
+)
 OPS = {
     "<=": lambda v, t: v <= t,
     ">=": lambda v, t: v >= t,
