@@ -40,13 +40,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 WITHOUT_MODE = "--without" in sys.argv
-WITHOUT_SETTINGS = "sandbox_site.settings.bench_without"
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sandbox_site.settings.test")
 
 import django  # noqa: E402
 
 django.setup()
 
+import without_site  # noqa: E402
 from benchdb import load_average, throwaway_database  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
@@ -92,29 +92,13 @@ def plain_pages(section, editor) -> dict:
     return {"1rev": one, "100rev": many}
 
 
-def without_site():
-    """The site without the app: a home and a News section, an editor in Wagtail's Editors."""
-    from django.contrib.auth import get_user_model
-    from django.contrib.auth.models import Group
-    from wagtail.models import Page
-
-    from sandbox_site.content.models import HomePage, SectionPage
-
-    root = Page.get_first_root_node()
-    home = root.add_child(instance=HomePage(title="Home", slug="bench-home"))
-    news = home.add_child(instance=SectionPage(title="News", slug="news"))
-    editor = get_user_model().objects.create_user("editor", "editor@example.com", "x")
-    editor.groups.add(Group.objects.get(name="Editors"))
-    return news, editor
-
-
 def without_main() -> None:
     """Child process: build the site without the app, then answer one GET per stdin line."""
     from django.test import Client
     from django.urls import reverse
 
     with throwaway_database("test_ecm_ops_bench_edit_without") as where:
-        news, editor = without_site()
+        news, editor = without_site.build()
         pages = plain_pages(news, editor)
         urls = {
             label: reverse("wagtailadmin_pages:edit", args=[p.pk]) for label, p in pages.items()
@@ -188,9 +172,7 @@ def main() -> int:
 
     from sandbox_site.content.demo_data import seed
 
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": WITHOUT_SETTINGS}
-    child = subprocess.Popen([sys.executable, __file__, "--without"], env=env,
-                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)  # fmt: skip
+    child = without_site.start(__file__, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
     with throwaway_database("test_ecm_ops_bench_edit") as where:
         demo = seed()
         editor = demo["users"]["editor"]
@@ -202,7 +184,7 @@ def main() -> int:
             raise SystemExit(f"the site without ecm_ops did not start: {ready!r}")
         without_where = json.loads(ready.split(" ", 1)[1])["where"]
         print(f"# bench_edit_view: with ecm_ops on {where}; without it (separate process, "
-              f"settings {WITHOUT_SETTINGS}) on {without_where}; {ROUNDS} interleaved rounds; "
+              f"settings {without_site.SETTINGS}) on {without_where}; {ROUNDS} interleaved rounds; "
               "as a non-superuser editor")  # fmt: skip
         client = Client()
         client.force_login(editor)
