@@ -128,11 +128,11 @@ def main(argv: list[str]) -> int:
     print(f"# summary ({database}, {queue}; load average {min(loads or [0]):.1f}-"
           f"{max(loads or [0]):.1f} after each script on {os.cpu_count()} cores)")  # fmt: skip
     width = max([len(f.name) for f in figures] + [10])
-    print(f"{'figure':<{width}}  {'value':>14}  {'goal':<12}  result")
+    print(f"{'figure':<{width}}  {'value':>16}  {'goal':<12}  result")
     for f in figures:
         result = {True: "met", False: "MISSED", None: "info"}[f.met]
         value = f"{f.value} {f.unit}".strip()
-        print(f"{f.name:<{width}}  {value:>14}  {f.goal or '-':<12}  {result}")
+        print(f"{f.name:<{width}}  {value:>16}  {f.goal or '-':<12}  {result}")
     missed = [f for f in figures if f.met is False]
     for failure in failures:
         print(f"FAILED: {failure}")
