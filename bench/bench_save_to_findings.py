@@ -14,6 +14,9 @@ reads the findings and saves again.
   (``SCREEN_DEBOUNCE_SECONDS``, 10 s): a save within the window of the previous screening is
   screened at the window's end (RQ's scheduler), so repeated saves wait for it on purpose.
 * ``save_request_p95`` (info): the POST of the edit view alone.
+* ``findings_poll_queries`` (goal <= 3): the queries of one poll of the panel when nothing
+  changed (a 304 on ``ecm_ops.urls``); ``findings_poll_full_queries`` (info): a full answer.
+  The polling loop sends ``If-None-Match`` as the panel's script does.
 
 PostgreSQL + Redis (``DATABASE_URL`` and ``REDIS_URL`` set): a throwaway test database
 (``bench/benchdb.py``) and one real worker process, ``ecm_ops.jobs.worker.Worker`` with the
@@ -73,6 +76,24 @@ def worker_main() -> None:
         Worker([queue], connection=queue.connection).work(with_scheduler=True)
 
 
+POLL_URL = "ecm_ops_public:page_findings_poll"  # what the panel polls (sandbox_site/urls.py)
+
+
+def poll_queries(client, page) -> tuple[int, int]:
+    """Queries of the panel's poll: the first (full) answer and an unchanged one (304)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django.urls import reverse
+
+    url = reverse(POLL_URL, args=[page.pk])
+    with CaptureQueriesContext(connection) as full:
+        first = client.get(url)
+    with CaptureQueriesContext(connection) as unchanged:
+        again = client.get(url, headers={"If-None-Match": first["ETag"]})
+    assert again.status_code == 304, again.status_code
+    return len(full), len(unchanged)
+
+
 def percentile(values: list[float], p: float) -> float:
     ordered = sorted(values)
     return ordered[max(0, int(round(p / 100 * len(ordered))) - 1)]
@@ -91,9 +112,13 @@ def save_and_wait(client, page, i: int, body_html: str) -> tuple[float, float]:
     response = client.post(edit_url(page), data)
     saved = time.perf_counter() - started
     assert response.status_code == 302, response.status_code
-    url = reverse("ecm_ops:page_findings", args=[page.pk])
+    url = reverse(POLL_URL, args=[page.pk])
+    etag, state = None, None
     while True:
-        state = client.get(url).json()
+        headers = {"If-None-Match": etag} if etag else {}
+        response = client.get(url, headers=headers)
+        if response.status_code == 200:  # else 304: the last answer still holds
+            state, etag = response.json(), response["ETag"]
         run = state["run"]
         if (
             run
@@ -175,6 +200,7 @@ def main() -> None:
                         if label == "debounced" and len(latencies) >= count:
                             break
                 results[label] = (saves, latencies)
+            full_poll, unchanged_poll = poll_queries(client, page)
         finally:
             if worker is not None:
                 worker.send_signal(signal.SIGTERM)
@@ -190,6 +216,8 @@ def main() -> None:
     )
     print(f"bench: save_to_findings_p95 = {percentile(latencies, 95):.3f} s (goal <= 1.5)")
     print(f"bench: save_request_p95 = {percentile(saves, 95):.3f} s (info)")
+    print(f"bench: findings_poll_queries = {unchanged_poll} queries (goal <= 3, unchanged state)")
+    print(f"bench: findings_poll_full_queries = {full_poll} queries (info, after a change)")
     _saves, debounced = results["debounced"]
     note = "" if rq else "; inline jobs: nothing waits for the window"
     print(
