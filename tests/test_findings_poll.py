@@ -76,7 +76,10 @@ def test_an_etag_is_no_use_to_another_user(demo):
     page = news_page(demo, slug="private")
     url = _urls(page)[0]
     etag = _client(editor).get(url)["ETag"]
+    legal = demo["users"]["legal"]  # admin access, but no right to edit News pages
+    assert _client(legal).get(url, headers={"If-None-Match": etag}).status_code == 403
     outsider = get_user_model().objects.create_user("outsider", "o@example.com", "x")
     response = _client(outsider).get(url, headers={"If-None-Match": etag})
-    assert response.status_code == 403
-    assert Client().get(url, headers={"If-None-Match": etag}).status_code == 403  # anonymous
+    assert response.status_code == 302  # no admin access: to the login page, as the admin does
+    anonymous = Client().get(url, headers={"If-None-Match": etag})
+    assert anonymous.status_code == 302 and "/login/" in anonymous["Location"]

@@ -34,6 +34,7 @@ from django.urls import reverse
 from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin import messages
+from wagtail.admin.auth import reject_request
 from wagtail.admin.widgets.button import Button
 from wagtail.models import Page
 
@@ -195,14 +196,14 @@ def page_findings(request, page_id: int):
 def page_findings_poll(request, page_id: int):
     """:func:`page_findings` outside the Wagtail admin's URL wrapper (``ecm_ops.urls``), so a
     304 costs 2 queries. A full answer makes the admin's own access check first."""
-    if request.method != "GET":
-        return HttpResponse(status=405)
-    not_modified = _not_modified(request, page_id)
+    not_modified = _not_modified(request, page_id) if request.method == "GET" else None
     if not_modified is not None:
         return not_modified
     user = request.user
     if not user.is_authenticated or not user.has_perm("wagtailadmin.access_admin"):
-        return JsonResponse({"error": "Sign in to the admin first."}, status=403)
+        return reject_request(request)  # as the admin does: to the login page
+    if request.method != "GET":
+        return HttpResponse(status=405)
     return _findings_response(request, page_id)
 
 
