@@ -6,8 +6,9 @@ figures as lines of the form::
 
     bench: <name> = <value> <unit> (goal <op> <target>[, any words])
 
-``<op>`` is one of ``<=``, ``>=``, ``==``, ``<``, ``>``; a line whose parenthesis is not a goal
-(``(info)``) is reported but not judged. The summary is built from whatever lines the scripts
+``<op>`` is one of ``<=``, ``>=``, ``==``, ``<``, ``>`` and ``<target>`` a number; a line whose
+parenthesis is not a goal (``(info)``) is reported but not judged, and a goal that is not of
+that form (``(goal == constant)``) counts as missed, so no goal passes by not being read. The summary is built from whatever lines the scripts
 print, so a new script (or a new figure) needs no change here.
 
 Exit status: 0 when every goal is met, 1 when a goal is missed, a script fails, or a script
@@ -74,6 +75,8 @@ def parse(script: str, output: str) -> list[Figure]:
                 met = OPS[goal["op"]](_number(match["value"]), _number(goal["target"]))
             except ValueError:
                 met = False
+        elif match["goal"].strip().startswith("goal"):  # a goal this runner cannot judge
+            goal_text, met = "unreadable", False
         figures.append(
             Figure(script, match["name"], match["value"], match["unit"].strip(), goal_text, met)
         )
