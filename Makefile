@@ -44,12 +44,12 @@ demo: $(VENV)/.installed-dev
 test: $(VENV)/.installed-dev
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-## make bench: run every benchmark in bench/ (real services when DATABASE_URL/REDIS_URL are set)
+## make bench: run every benchmark in bench/ through bench/run_all.py, which judges each figure
+## against its goal, prints a summary and exits non-zero when a goal is missed. SQLite in memory
+## and inline jobs by default; PostgreSQL + real RQ workers when DATABASE_URL and REDIS_URL are
+## set. BENCH=checks runs only the scripts whose name contains "checks".
 bench: $(VENV)/.installed-dev
-	@for script in bench/bench_*.py; do \
-		echo "== $$script"; \
-		DJANGO_SETTINGS_MODULE=sandbox_site.settings.test $(PY) $$script || exit 1; \
-	done
+	DJANGO_SETTINGS_MODULE=sandbox_site.settings.test $(PY) bench/run_all.py $(BENCH)
 
 lint: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check .

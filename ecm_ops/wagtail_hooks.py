@@ -1,7 +1,7 @@
 """Registration only: menus, viewsets, URLs, buttons, log actions. No ORM work here."""
 
 from django.templatetags.static import static
-from django.urls import include, path, reverse
+from django.urls import NoReverseMatch, include, path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
@@ -149,10 +149,14 @@ def submit_gate(request, page):
 
 @hooks.register("insert_editor_js")
 def findings_panel_js():
+    try:  # the cheap poll URL, when the site includes ecm_ops.urls (see its docstring)
+        url = reverse("ecm_ops_public:page_findings_poll", args=[0])
+    except NoReverseMatch:
+        url = reverse("ecm_ops:page_findings", args=[0])
     return format_html(
         '<script src="{}" data-ecm-findings-url="{}" defer></script>',
         static("ecm_ops/js/findings_panel.js"),
-        reverse("ecm_ops:page_findings", args=[0]),
+        url,
     )
 
 

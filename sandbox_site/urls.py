@@ -1,3 +1,4 @@
+from django.apps import apps
 from django.contrib import admin
 from django.urls import include, path
 from wagtail import urls as wagtail_urls
@@ -11,3 +12,7 @@ urlpatterns = [
     path("django-rq/", include("django_rq.urls")),
     path("", include(wagtail_urls)),
 ]
+
+if apps.is_installed("ecm_ops"):  # not in the benchmarks' baseline site (settings/bench_without)
+    # Cheap findings polls for the editor (2 queries when nothing changed): see ecm_ops/urls.py.
+    urlpatterns.insert(0, path("ecm-ops/", include("ecm_ops.urls")))

@@ -16,6 +16,14 @@ import pytest
 from django.conf import settings
 
 REQUIRE = os.environ.get("ECM_OPS_REQUIRE_SERVICES") == "1"
+
+
+def pytest_configure(config):
+    from .schema_cache import install
+
+    install()  # a migrated SQLite schema kept between runs (tests/schema_cache.py)
+
+
 CHROMIUM = os.environ.get("ECM_OPS_CHROMIUM", "/usr/bin/chromium")
 #: Headless Debian Chromium on a machine with no network: no background connections.
 CHROMIUM_ARGS = [

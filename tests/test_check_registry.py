@@ -19,7 +19,7 @@ from ecm_ops.content_checks.registry import (
     run_check,
     run_checks,
 )
-from ecm_ops.content_checks.scoring import minimum_level, score, score_card, scores_by_check
+from ecm_ops.content_checks.scoring import score, score_card, scores_by_check
 from ecm_ops.states import Severity
 
 
@@ -142,10 +142,6 @@ def test_scores_per_check_add_up_and_set_a_minimum_tier():
     assert card.overall == score(findings, 50) == 13.0  # (3 + 10) per 100 words (min 100)
     assert scores_by_check(findings, 50) == {"site": 13.0}
     assert card.blockers == 1 and card.warnings == 1 and card.blocked
-    assert card.minimum_level == 4
-    assert minimum_level(0.0) == 1 and minimum_level(2.0) == 2 and minimum_level(4.9) == 2
-    with override_settings(ECM_OPS={"SCORE_TIER_THRESHOLDS": [[0, 2], [20, 3]]}):
-        assert minimum_level(0.0) == 2 and minimum_level(13.0) == 2
 
 
 class CaptureCheck(BaseCheck):

@@ -6,23 +6,39 @@ new panel): ``findings_panel.js`` fetches :func:`page_findings` and shows its ``
 again while a screening is queued or running, and after each save or autosave response, so the
 findings refresh without a reload. Views are thin; the rules are in
 :mod:`ecm_ops.services.screening`.
+
+Polls are cheap: every answer carries an ``ETag`` (``Cache-Control: private, no-cache``), so the
+browser asks again with ``If-None-Match``. When nothing the panel shows has changed (one query,
+:func:`state_version`) the answer is ``304 Not Modified`` with no body. The ETag is an HMAC of
+the user, the page and that version: only a user who was already shown this very state gets the
+304, which reveals nothing new, so the 304 needs no permission queries; any change gives the
+full answer with every permission check. Inside the Wagtail admin (``/admin/ecm-ops/...``)
+Wagtail's own admin-access check still loads the user, its permissions and its profile (about
+6 queries per 304); :func:`page_findings_poll`, mounted outside the admin by
+``path("ecm-ops/", include("ecm_ops.urls"))``, answers a 304 in 2 (the session and the
+version) and is what the panel uses when the site includes it. One staleness is accepted: a
+change in the user's *authority* alone (the override button) shows with the next change of
+the page's screenings.
 """
 
 from __future__ import annotations
 
 from django import forms
-from django.db.models import OuterRef, Subquery
-from django.http import HttpResponseForbidden, JsonResponse
+from django.contrib.auth import SESSION_KEY
+from django.db.models import Count, Max, OuterRef, Q, Subquery
+from django.http import HttpResponse, HttpResponseForbidden, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin import messages
+from wagtail.admin.auth import reject_request
 from wagtail.admin.widgets.button import Button
 from wagtail.models import Page
 
-from ..models import ScreeningRun
+from ..models import ScreeningOverride, ScreeningRun
 from ..services import ServiceError
 from ..services import screening as screening_service
 from ..states import JobStatus, Severity
@@ -31,7 +47,9 @@ SEVERITY_ORDER = {Severity.BLOCKER: 0, Severity.WARNING: 1, Severity.INFO: 2}
 
 
 def _editable_page(request, page_id: int):
-    page = get_object_or_404(Page, pk=page_id).specific
+    # The base Page is enough: the panel needs the id, the latest revision, the tree path
+    # (policy) and the permissions, none of which needs the specific page (one query less).
+    page = get_object_or_404(Page, pk=page_id)
     if not page.permissions_for_user(request.user).can_edit():
         return page, False
     return page, True
@@ -100,16 +118,95 @@ def _run_data(run: ScreeningRun | None) -> dict | None:
     }
 
 
-def page_findings(request, page_id: int):
-    """GET: the latest screening of the page's revisions (JSON, with the panel's HTML)."""
+OPEN = (JobStatus.QUEUED, JobStatus.RUNNING)
+
+
+def state_version(page_id: int) -> str | None:
+    """One query: everything the panel shows changes only when one of these does (the page's
+    latest revision; its screening runs' count, newest id, newest revision, starts and finishes,
+    open runs; its overrides). None when the page does not exist."""
+    runs = ScreeningRun.objects.filter(page_id=OuterRef("pk")).order_by().values("page_id")
+    overrides = ScreeningOverride.objects.filter(page_id=OuterRef("pk")).order_by()
+
+    def of_runs(expression):
+        return Subquery(runs.annotate(v=expression).values("v")[:1])
+
+    row = (
+        Page.objects.filter(pk=page_id)
+        .values_list(
+            "latest_revision_id",
+            of_runs(Count("pk")),
+            of_runs(Max("pk")),
+            of_runs(Max("revision_id")),
+            of_runs(Max("started_at")),
+            of_runs(Max("finished_at")),
+            of_runs(Count("pk", filter=Q(status__in=OPEN))),
+            Subquery(overrides.values("page_id").annotate(v=Count("pk")).values("v")[:1]),
+        )
+        .first()
+    )
+    return None if row is None else "|".join(str(value) for value in row)
+
+
+def _etag(user_id, page_id: int, version: str) -> str:
+    digest = salted_hmac("ecm_ops.findings.poll", f"{user_id}:{page_id}:{version}").hexdigest()
+    return f'"{digest[:40]}"'
+
+
+def _not_modified(request, page_id: int) -> HttpResponse | None:
+    """A 304 when the request's ``If-None-Match`` is this session's user's ETag of the page's
+    current state (session + version: 2 queries, no user or permission query)."""
+    given = request.headers.get("If-None-Match", "")
+    if not given:
+        return None
+    user_id = request.session.get(SESSION_KEY)
+    if user_id is None:
+        return None
+    version = state_version(page_id)
+    if version is None:
+        return None
+    etag = _etag(user_id, page_id, version)
+    if not any(constant_time_compare(etag, tag.strip()) for tag in given.split(",")):
+        return None
+    response = HttpResponse(status=304)
+    response["ETag"] = etag
+    response["Cache-Control"] = "private, no-cache"
+    return response
+
+
+def _findings_response(request, page_id: int) -> JsonResponse:
     page, allowed = _editable_page(request, page_id)
     if not allowed:
         return JsonResponse({"error": "You may not edit this page."}, status=403)
+    version = state_version(page.pk)  # before the state: a change in between shows next poll
     state = findings_state(page, request.user)
     state["html"] = render_to_string(
         "ecm_ops/findings/panel.html", {"state": state, "page": page}, request=request
     )
-    return JsonResponse(state)
+    response = JsonResponse(state)
+    response["ETag"] = _etag(request.user.pk, page.pk, version or "")
+    response["Cache-Control"] = "private, no-cache"
+    return response
+
+
+def page_findings(request, page_id: int):
+    """GET: the latest screening of the page's revisions (JSON, with the panel's HTML), or 304
+    when nothing changed since the ETag the browser sends (see the module docstring)."""
+    return _not_modified(request, page_id) or _findings_response(request, page_id)
+
+
+def page_findings_poll(request, page_id: int):
+    """:func:`page_findings` outside the Wagtail admin's URL wrapper (``ecm_ops.urls``), so a
+    304 costs 2 queries. A full answer makes the admin's own access check first."""
+    not_modified = _not_modified(request, page_id) if request.method == "GET" else None
+    if not_modified is not None:
+        return not_modified
+    user = request.user
+    if not user.is_authenticated or not user.has_perm("wagtailadmin.access_admin"):
+        return reject_request(request)  # as the admin does: to the login page
+    if request.method != "GET":
+        return HttpResponse(status=405)
+    return _findings_response(request, page_id)
 
 
 class OverrideForm(forms.Form):

@@ -15,7 +15,8 @@ Check ids:
   ``vbscript:`` and ``file:`` links are blockers. ``mailto:`` and ``tel:`` links are left to
   the personal-data check; relative links (``/path``, ``#anchor``) are left alone.
 
-Internal targets are resolved with one query per kind.
+Internal targets are resolved with one query per kind per document, or, in a monitoring sweep,
+one query per kind for the whole chunk (:meth:`LinksCheck.prepare`).
 """
 
 from __future__ import annotations
@@ -85,6 +86,29 @@ class LinksCheck(BaseCheck):
     label = "Links"
     runs_in_thread = False  # resolves internal links in the database
 
+    def prepare(self, batch):
+        """One query per link kind for a whole sweep chunk: each document then resolves its
+        internal links from ``context.extra`` instead of querying (constant queries per chunk)."""
+        from wagtail.documents import get_document_model
+        from wagtail.models import Page
+
+        page_ids: set[int] = set()
+        document_ids: set[int] = set()
+        for doc, _context in batch:
+            for link in doc.links:
+                if str(link.target).isdigit():
+                    if link.kind == "page":
+                        page_ids.add(int(link.target))
+                    elif link.kind == "document":
+                        document_ids.add(int(link.target))
+        live = dict(Page.objects.filter(pk__in=page_ids).values_list("pk", "live"))
+        found = set(
+            get_document_model().objects.filter(pk__in=document_ids).values_list("pk", flat=True)
+        )
+        for _doc, context in batch:
+            context.extra["links.pages"] = live
+            context.extra["links.documents"] = found
+
     def run(self, doc, context):
         internal: dict[str, list[tuple[str, int, int]]] = {"page": [], "document": []}
         linked: set[tuple[int, int]] = set()
@@ -100,8 +124,8 @@ class LinksCheck(BaseCheck):
                 continue
             url = match.group().rstrip(".,;:!?)]")
             yield from self._url(doc, url, start, start + len(url))
-        yield from self._pages(doc, internal["page"])
-        yield from self._documents(doc, internal["document"])
+        yield from self._pages(doc, internal["page"], context.extra.get("links.pages"))
+        yield from self._documents(doc, internal["document"], context.extra.get("links.documents"))
 
     def _url(self, doc, url, start, end):
         problem = url_problem(url)
@@ -117,13 +141,14 @@ class LinksCheck(BaseCheck):
                 check_id="links.url",
             )
 
-    def _pages(self, doc, targets):
+    def _pages(self, doc, targets, live=None):
         if not targets:
             return
-        from wagtail.models import Page
+        if live is None:
+            from wagtail.models import Page
 
-        ids = {int(t) for t, _s, _e in targets if str(t).isdigit()}
-        live = dict(Page.objects.filter(pk__in=ids).values_list("pk", "live"))
+            ids = {int(t) for t, _s, _e in targets if str(t).isdigit()}
+            live = dict(Page.objects.filter(pk__in=ids).values_list("pk", "live"))
         for target, start, end in targets:
             pk = int(target) if str(target).isdigit() else None
             if pk not in live:
@@ -142,13 +167,16 @@ class LinksCheck(BaseCheck):
                 check_id="links.page",
             )
 
-    def _documents(self, doc, targets):
+    def _documents(self, doc, targets, found=None):
         if not targets:
             return
-        from wagtail.documents import get_document_model
+        if found is None:
+            from wagtail.documents import get_document_model
 
-        ids = {int(t) for t, _s, _e in targets if str(t).isdigit()}
-        found = set(get_document_model().objects.filter(pk__in=ids).values_list("pk", flat=True))
+            ids = {int(t) for t, _s, _e in targets if str(t).isdigit()}
+            found = set(
+                get_document_model().objects.filter(pk__in=ids).values_list("pk", flat=True)
+            )
         for target, start, end in targets:
             if str(target).isdigit() and int(target) in found:
                 continue

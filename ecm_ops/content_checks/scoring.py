@@ -15,9 +15,10 @@ it would be in a 100-word text.
 Thresholds per tier: ``ECM_OPS["SCORE_TIER_THRESHOLDS"]`` is a list of ``[score, level]``
 pairs; a text whose score is at or above ``score`` needs a review tier of at least ``level``
 (default: below 2 -> 1, 2 -> 2, 5 -> 3, 10 or more -> 4). Any blocker also needs a human
-decision whatever the score: submission stops until it is fixed or overridden. The
-governance engine combines :func:`minimum_level` with its own rules (it can only raise a
-tier, never lower it).
+decision whatever the score: submission stops until it is fixed or overridden.
+:func:`minimum_level` is what ``manage.py ecm_ops_prescreen`` reports ("needs tier N"); the
+governance engine does not call it: a policy's ``RiskRule.min_score`` decides what a score
+does to the tier (rules can only raise a tier, never lower it).
 """
 
 from __future__ import annotations

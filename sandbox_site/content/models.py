@@ -1,5 +1,6 @@
 """Sandbox page types: a home page, section index pages, news and advice articles."""
 
+from django.conf import settings
 from django.db import models
 from modelcluster.contrib.taggit import ClusterTaggableManager
 from modelcluster.fields import ParentalKey
@@ -9,7 +10,14 @@ from wagtail.admin.panels import FieldPanel
 from wagtail.fields import RichTextField, StreamField
 from wagtail.models import Page
 
-from ecm_ops.admin.panels import AIProvenancePanel
+# The benchmarks' baseline runs this site without ecm_ops (settings/bench_without.py): the
+# page types stay, without ecm_ops's panel.
+if "ecm_ops" in settings.INSTALLED_APPS:
+    from ecm_ops.admin.panels import AIProvenancePanel
+
+    AI_PANELS = [AIProvenancePanel()]
+else:
+    AI_PANELS = []
 
 
 class HomePage(Page):
@@ -36,7 +44,7 @@ class NewsArticle(Page):
     tags = ClusterTaggableManager(through=NewsArticleTag, blank=True)
 
     content_panels = Page.content_panels + [
-        AIProvenancePanel(),
+        *AI_PANELS,
         FieldPanel("intro"),
         FieldPanel("body"),
         FieldPanel("tags"),
@@ -71,7 +79,7 @@ class AdviceArticle(Page):
     tags = ClusterTaggableManager(through=AdviceArticleTag, blank=True)
 
     content_panels = Page.content_panels + [
-        AIProvenancePanel(),
+        *AI_PANELS,
         FieldPanel("intro"),
         FieldPanel("body"),
         FieldPanel("tags"),

@@ -9,6 +9,8 @@
   const url = script.dataset.ecmFindingsUrl.replace("/0/", "/" + match[1] + "/");
   let timer = null;
   let lastHtml = null;
+  let lastEtag = null;
+  let lastData = null;
 
   function box() {
     let el = document.getElementById("ecm-findings-box");
@@ -31,12 +33,26 @@
 
   async function refresh() {
     try {
+      // Ask with the ETag of the last answer: an unchanged state comes back as a cheap 304
+      // with no body, and the last answer still holds. (Kept here rather than in the browser's
+      // cache: admin answers are marked no-store.)
+      const headers = { Accept: "application/json" };
+      if (lastEtag && lastData) headers["If-None-Match"] = lastEtag;
       const response = await fetch(url, {
-        headers: { Accept: "application/json" },
+        headers: headers,
         credentials: "same-origin",
+        cache: "no-store",
       });
-      if (!response.ok) return;
-      const data = await response.json();
+      let data;
+      if (response.status === 304 && lastData) {
+        data = lastData;
+      } else if (response.ok) {
+        data = await response.json();
+        lastData = data;
+        lastEtag = response.headers.get("ETag");
+      } else {
+        return;
+      }
       const el = box();
       if (el && data.html !== lastHtml) {
         el.innerHTML = data.html;
