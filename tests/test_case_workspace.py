@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from ecm_ops.models import Approval, DraftRequest, Finding, PromptTemplate, ReviewCase
-from ecm_ops.services import case_workspace
+from ecm_ops.services import case_workspace, findings_summary
 
 from .helpers import log_actions
 from .review_support import (
@@ -145,11 +145,11 @@ def test_findings_are_grouped_by_check_with_labels_counts_and_collapse(demo, cas
 
 
 def test_check_ids_in_tier_reasons_become_labels():
-    reasons = case_workspace.reasons_in_words(
+    reasons = findings_summary.reasons_in_words(
         ["rule “x” (Standard): finding `pii` (warning)"], {"pii": "Personal data"}
     )
     assert reasons == ["rule “x” (Standard): a “Personal data” warning"]
-    assert case_workspace.check_label("links.could_not_run", {"links": "Links"}) == (
+    assert findings_summary.check_label("links.could_not_run", {"links": "Links"}) == (
         "Links: the check could not run"
     )
 
