@@ -132,7 +132,15 @@ def test_findings_are_grouped_by_check_with_labels_counts_and_collapse(demo, cas
         severity="warning",
         message="A statistic without a source.",
     )
+    Finding.objects.bulk_create(  # 200 different messages: five shown, the rest counted
+        Finding(run_id=case.screening_run_id, check_id="style", severity="info", message=f"m{i}")
+        for i in range(200)
+    )
     html = _html(client, demo["users"]["senior"], case)
+    style = re.search(r'<details data-ecm-finding-group="style"\s*>.*?</details>', html, re.S)
+    assert "Style and terminology" in style.group(0) and "200 findings" in style.group(0)
+    assert style.group(0).count("data-ecm-finding>") == 5
+    assert "and 195 more different messages" in style.group(0)
     pii = re.search(r'<details data-ecm-finding-group="pii"\s*>.*?</details>', html, re.S)
     assert pii, "a group of 1,000 findings starts collapsed (no 'open')"
     assert "Personal data" in pii.group(0) and "1000 findings" in pii.group(0)
@@ -140,7 +148,7 @@ def test_findings_are_grouped_by_check_with_labels_counts_and_collapse(demo, cas
     assert pii.group(0).count("An email address") == 1
     claims = re.search(r'<details data-ecm-finding-group="claims" open>.*?</details>', html, re.S)
     assert "Claims to verify" in claims.group(0) and "1 finding" in claims.group(0)
-    assert "Pre-screen findings (1001)" in html
+    assert "Pre-screen findings (1201)" in html
     assert len(html) < 150_000  # 1,000 identical findings do not make the page huge
 
 
