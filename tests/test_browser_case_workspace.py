@@ -1,6 +1,8 @@
 """In a real browser (Playwright + Debian Chromium, live server): the senior reviewer opens a
 Health case's workspace, sees the preview, the diff, the grouped findings and the progress
-line, approves, and is no longer offered Approve. Screenshots are kept as test artefacts."""
+line, approves, and is no longer offered Approve; escalates a case whose quorum is out of
+reach; Legal gives the last approval and reads "Approved and published". Screenshots are kept
+as test artefacts."""
 
 from __future__ import annotations
 
@@ -17,6 +19,23 @@ from .review_support import REVIEW_TEST_CHECKS, health_page, mark_ai, submit
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API runs a loop
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def _blocked_case(demo, capture):
+    """A Health case whose only Legal reviewer generated an AI draft of it (conflicted)."""
+    from ecm_ops.models import DraftRequest, PromptTemplate
+
+    page = health_page(demo, slug="blocked")
+    DraftRequest.objects.create(
+        page=page,
+        template_version=PromptTemplate.objects.get(slug="health-advice").versions.first(),
+        requester=demo["users"]["legal"],
+        brief={"topic": "water"},
+        status="succeeded",
+    )
+    case = submit(page, demo["users"]["editor"], capture)
+    assert case.state == "awaiting_review", case.outcome_reason
+    return case
 
 
 def test_senior_reviews_in_the_workspace(
@@ -92,5 +111,28 @@ def test_senior_reviews_in_the_workspace(
                 "1 of 2 approvals — waiting for Legal reviewers; eligible: Legal"
             )
             tab.screenshot(path=str(SCREENSHOTS / "case_workspace_approved_by_senior.png"))
+
+            # A second case nobody eligible from Legal can approve: the screen says so, and
+            # the senior reviewer escalates it from there.
+            blocked = _blocked_case(demo, django_capture_on_commit_callbacks)
+            tab.goto(live_server.url + reverse("ecm_ops:review_case", args=[blocked.pk]))
+            expect(tab.locator("[data-ecm-unreachable]")).to_contain_text(
+                "This review can no longer reach its quorum."
+            )
+            tab.screenshot(path=str(SCREENSHOTS / "case_workspace_unreachable.png"))
+            tab.get_by_role("button", name="Escalate to the next level").click()
+            expect(tab.locator("[data-ecm-state]")).to_have_text("Escalated")
+
+            # Legal gives the second approval and sees the outcome.
+            legal = browser.new_page(viewport={"width": 1400, "height": 1000})
+            legal.goto(f"{live_server.url}/admin/login/")
+            legal.fill("input[name=username]", "legal")
+            legal.fill("input[name=password]", DEMO_USERS["legal"][0])
+            legal.click("button[type=submit]")
+            legal.wait_for_url(f"{live_server.url}/admin/")
+            legal.goto(url)
+            legal.get_by_role("button", name="Approve", exact=True).click()
+            expect(legal.locator("[data-ecm-outcome]")).to_have_text("Approved and published.")
+            legal.screenshot(path=str(SCREENSHOTS / "case_workspace_approved_and_published.png"))
         finally:
             browser.close()
