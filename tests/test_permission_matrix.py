@@ -54,6 +54,16 @@ EXPECTED = {
         "delegated": "ok",
         "authority": "ok",
     },
+    # The submitted revision rendered for the workspace's iframe: whoever may see the case.
+    ("review_case_preview", "get"): {
+        "anonymous": "login",
+        "other_editor": "refused",
+        "no_authority": "refused",
+        "requester": "ok",
+        "delegated": "ok",
+        "authority": "ok",
+    },
+    ("review_case_preview", "post"): dict.fromkeys(ROLES[1:], "refused") | {"anonymous": "login"},
     ("review_case", "post"): {
         "anonymous": "login",
         "other_editor": "refused",
@@ -137,6 +147,7 @@ def _kwargs(name: str, params: list[str], world) -> dict:
     case = world["case"]
     pks = {
         "ecm_ops:review_case": case.pk,
+        "ecm_ops:review_case_preview": case.pk,
         "ecm_ops:delegate_case": case.pk,
         "ecm_ops:draft_status": world["draft"].pk,
         "ecm_ops:draft_cancel": world["draft"].pk,

@@ -16,13 +16,15 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_GET
 from guardian.core import ObjectPermissionChecker
 from wagtail.admin import messages
 from wagtail.models import Page
+from wagtail.utils.decorators import xframe_options_sameorigin_override
 
 from ..governance import authority
 from ..models import ReviewCase
-from ..services import ServiceError, publish_guard
+from ..services import ServiceError, case_workspace, escalation, publish_guard
 from ..services import review as review_service
 
 PAGE_SIZE = 50
@@ -88,7 +90,17 @@ def case_detail(request, pk: int):
         raise Http404("No review case found.")
     error, status = "", 200
     form = DecisionForm(request.POST or None)
-    if request.method == "POST":
+    if request.method == "POST" and request.POST.get("action") == "escalate":
+        # Escalation by hand (a case that can no longer reach its quorum): the service decides.
+        try:
+            escalation.escalate_by_hand(case.pk, request.user, request.POST.get("reason", ""))
+        except ServiceError as exc:
+            error, status = str(exc), exc.status
+        else:
+            messages.success(request, _("The case was escalated to the next level."))
+            return redirect("ecm_ops:review_case", pk=case.pk)
+        case.refresh_from_db()
+    elif request.method == "POST":
         if not form.is_valid():
             error, status = "Choose Approve, Request changes or Reject.", 400
         else:
@@ -115,21 +127,41 @@ def case_detail(request, pk: int):
             _("Your decision was not recorded: %(why)s")
             % {"why": why or _("the review changed meanwhile; see its state below.")},
         )
-    approvals = list(case.approvals.select_related("user", "revision").order_by("created_at"))
-    for approval in approvals:
-        approval.counts = approval.content_digest == case.content_digest
     context = {
         "case": case,
+        "ws": case_workspace.build(case, request.user),
         "form": form,
         "error": error,
         "refusal": review_service.refusal_reason(case, request.user),
         "send_back_refusal": review_service.refusal_reason(case, request.user, approving=False),
         "can_delegate": case.is_open and authority.can_manage_authority(request.user),
-        "approvals": approvals,
-        "needed": case.tier.approvals_required if case.tier else 1,
-        "required_group": case.tier.required_group if case.tier else None,
+        "escalate_form": EscalateForm(),
     }
     return TemplateResponse(request, "ecm_ops/review/case.html", context, status=status)
+
+
+@require_GET
+@xframe_options_sameorigin_override
+def case_preview(request, pk: int):
+    """The submitted revision rendered as the site would show it, for the workspace's iframe.
+
+    Wagtail's own revision preview (``wagtailadmin_pages:revisions_view``) cannot be framed
+    (it keeps Django's ``X-Frame-Options: DENY``) and needs page edit rights; this one is
+    framable by the admin itself and open to everyone who may see the case (a delegated
+    reviewer may not edit the page). Wagtail's preview request passes through the middleware,
+    which sets ``DENY``; the override replaces it (Wagtail's preview-on-edit does the same)."""
+    case = get_object_or_404(ReviewCase.objects.select_related("page", "revision"), pk=pk)
+    if not _can_view(request.user, case):
+        raise Http404("No review case found.")
+    obj = case.revision.as_object()
+    return obj.make_preview_request(request, obj.default_preview_mode)
+
+
+class EscalateForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Why does this case need the next level?"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
 
 
 class OverrideForm(forms.Form):

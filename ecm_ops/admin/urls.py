@@ -18,6 +18,7 @@ urlpatterns = [
     path("drafts/<int:pk>/cancel/", drafts.draft_cancel, name="draft_cancel"),
     path("reviews/", review.queue, name="review_queue"),
     path("reviews/<int:pk>/", review.case_detail, name="review_case"),
+    path("reviews/<int:pk>/preview/", review.case_preview, name="review_case_preview"),
     path(
         "pages/<int:page_id>/publish-override/",
         review.publish_override,

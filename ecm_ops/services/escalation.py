@@ -28,7 +28,7 @@ from ..governance.escalation import (
 from ..jobs import claims, outbox
 from ..models import EscalationTimer, ReviewCase
 from ..states import JobStatus
-from . import Conflict, audit, notifications
+from . import Conflict, PermissionDenied, ServiceError, audit, notifications
 
 #: A timer that fires this early (clock skew between web and worker hosts) still counts.
 EARLY_TOLERANCE = timedelta(seconds=5)
@@ -70,7 +70,7 @@ def escalate(case_pk: int, *, reason: str, cause: str = "sla", user=None) -> Rev
 
     Args:
         reason: recorded on the case and in the audit trail, shown to reviewers.
-        cause: ``"sla"`` or ``"send_backs"`` (kept in the audit data).
+        cause: ``"sla"``, ``"send_backs"`` or ``"manual"`` (kept in the audit data).
         user: who escalated (None: the system).
 
     Raises:
@@ -108,6 +108,29 @@ def escalate(case_pk: int, *, reason: str, cause: str = "sla", user=None) -> Rev
         arm_timer(case)
     notifications.case_awaiting_review(case, escalated=True)
     return case
+
+
+def escalate_by_hand(case_pk: int, user, reason: str) -> ReviewCase:
+    """A reviewer or site admin escalates a case by hand, typically one that can no longer
+    reach its quorum (too few eligible approvers without a conflict of interest). Same
+    transition, delegation, audit entry and notifications as an SLA escalation
+    (``cause="manual"``).
+
+    Raises:
+        PermissionDenied: ``user`` holds no authority for the case and may not manage
+            authority.
+        ServiceError: no reason given.
+        Conflict: the case is not awaiting review or escalated.
+    """
+    reason = (reason or "").strip()
+    case = ReviewCase.objects.select_related("tier").get(pk=case_pk)
+    if not (authority.has_authority(user, case) or authority.can_manage_authority(user)):
+        raise PermissionDenied(
+            "Only reviewers with authority for this case and site admins may escalate it."
+        )
+    if not reason:
+        raise ServiceError("Say why the case needs escalating: the next level will read it.")
+    return escalate(case_pk, reason=reason, cause="manual", user=user)
 
 
 def process_timer(pk: int) -> None:
