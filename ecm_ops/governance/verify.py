@@ -102,7 +102,9 @@ def _verify_batch(pks, report: Report) -> None:
                 "rewritten or deleted after publication.",
             )
             continue
-        live = live_pages.get(pub.page_id)
+        # Only the page's latest publication must match what is live now; earlier ones
+        # were replaced by later publications.
+        live = live_pages.get(pub.page_id) if latest.get(pub.page_id) == pub.pk else None
         if live is not None and content_digest(live) != pub.content_digest:
             _violate(
                 report,
