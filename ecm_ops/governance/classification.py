@@ -13,6 +13,8 @@ the following ones say which rule matched and why.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 from dataclasses import dataclass, field
 
 from ..content_checks.scoring import minimum_level
@@ -38,13 +40,43 @@ def is_ai_finding(finding) -> bool:
     return finding.check_id.startswith(AI_CHECK_PREFIXES)
 
 
+_batch: contextvars.ContextVar[dict | None] = contextvars.ContextVar(
+    "ecm_ops_classification_batch", default=None
+)
+
+
+@contextlib.contextmanager
+def batch():
+    """Within this block, each section's policy, tiers, rules and policy hash are read once:
+    judging many pieces of content at once (the verifier) costs queries per policy, not per
+    piece. Outside it every call reads the database afresh."""
+    token = _batch.set({}) if _batch.get() is None else None
+    try:
+        yield
+    finally:
+        if token is not None:
+            _batch.reset(token)
+
+
+def _memo(key, load):
+    cache = _batch.get()
+    if cache is None or key[1] in (None, ""):
+        return load()
+    if key not in cache:
+        cache[key] = load()
+    return cache[key]
+
+
 def policy_for(page) -> RiskPolicy | None:
     """The policy of the nearest section at or above ``page`` (one query)."""
-    return (
-        RiskPolicy.objects.filter(section__in=page.get_ancestors(inclusive=True))
-        .select_related("section")
-        .order_by("-section__depth")
-        .first()
+    return _memo(
+        ("policy", page.path if page.pk else None),
+        lambda: (
+            RiskPolicy.objects.filter(section__in=page.get_ancestors(inclusive=True))
+            .select_related("section")
+            .order_by("-section__depth")
+            .first()
+        ),
     )
 
 
@@ -123,7 +155,10 @@ def classify(
     policy = policy_for(page)
     if policy is None:
         return Classification(None, None, ["No risk policy applies to this section."])
-    tiers = list(ReviewTier.objects.filter(policy=policy).order_by("level"))
+    tiers = _memo(
+        ("tiers", policy.pk),
+        lambda: list(ReviewTier.objects.filter(policy=policy).order_by("level")),
+    )
     if not tiers:
         return Classification(policy, None, [f"Policy “{policy}” defines no tiers."])
     by_pk = {t.pk: t for t in tiers}
@@ -146,8 +181,15 @@ def classify(
     tags = {t.lower() for t in tags}
     findings = list(findings)
     page_type = f"{page._meta.app_label}.{page._meta.model_name}"
-    rules = RiskRule.objects.filter(policy=policy).select_related("section")
-    for rule in rules.order_by("sort_order", "pk"):
+    rules = _memo(
+        ("rules", policy.pk),
+        lambda: list(
+            RiskRule.objects.filter(policy=policy)
+            .select_related("section")
+            .order_by("sort_order", "pk")
+        ),
+    )
+    for rule in rules:
         why = _rule_matches(rule, page, page_type, tags, findings, score, ai_share, template_risk)
         rule_tier = by_pk.get(rule.tier_id)
         if not why or rule_tier is None:
@@ -176,11 +218,16 @@ def _page_tags(page) -> list[str]:
 def policy_hash(policy) -> str:
     """A digest of what classification reads from ``policy`` (minimum, tiers, rules): equal
     hashes classify the same content the same way (two queries)."""
-    import hashlib
-    import json
 
     if policy is None:
         return ""
+    return _memo(("hash", policy.pk), lambda: _policy_hash(policy))
+
+
+def _policy_hash(policy) -> str:
+    import hashlib
+    import json
+
     tiers = list(
         ReviewTier.objects.filter(policy=policy)
         .order_by("level")

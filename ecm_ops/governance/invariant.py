@@ -256,9 +256,12 @@ def evaluate_many(items: list[Item]) -> list[Verdict]:
     # asked with each item's ``at``. (Grouping by ``at`` loaded them once per publication in
     # the verifier, ~20 queries each.)
     if ai_items:
+        from .classification import batch
+
         facts = _Facts([(i.page.pk, v.digest) for i, v in ai_items])
-        for i, v in ai_items:
-            _judge(i, v, facts)
+        with batch():  # policies, tiers and rules read once per policy for the batch
+            for i, v in ai_items:
+                _judge(i, v, facts)
     return verdicts
 
 
