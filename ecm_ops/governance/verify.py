@@ -92,8 +92,8 @@ def _verify_batch(pks, report: Report) -> None:
     items, kept = [], []
     for pub in pubs:
         report.publications += 1
-        obj = _published_object(pub, revisions, live_pages)
-        if obj is None:
+        found = _published_object(pub, revisions, live_pages)
+        if found is None:
             _violate(
                 report,
                 pub,
@@ -102,6 +102,7 @@ def _verify_batch(pks, report: Report) -> None:
                 "rewritten or deleted after publication.",
             )
             continue
+        obj, doc = found
         # Only the page's latest publication must match what is live now; earlier ones
         # were replaced by later publications.
         live = live_pages.get(pub.page_id) if latest.get(pub.page_id) == pub.pk else None
@@ -118,7 +119,7 @@ def _verify_batch(pks, report: Report) -> None:
             override = invariant.PublishOverride(
                 user=pub.user, reason=(pub.reasons or [""])[0] if pub.reasons else ""
             )
-        items.append(invariant.Item(pub.page, obj, override=override, at=pub.published_at))
+        items.append(invariant.Item(pub.page, obj, doc=doc, override=override, at=pub.published_at))
         kept.append(pub)
     verdicts = invariant.evaluate_many(items)
     retry = []
@@ -133,7 +134,12 @@ def _verify_batch(pks, report: Report) -> None:
                 (
                     pub,
                     invariant.Item(
-                        item.page, item.obj, override=item.override, at=item.at, tier=pub.tier
+                        item.page,
+                        item.obj,
+                        doc=item.doc,
+                        override=item.override,
+                        at=item.at,
+                        tier=pub.tier,
                     ),
                 )
             )
@@ -192,16 +198,20 @@ def _revision_content(revision, page):
 
 
 def _published_object(pub, revisions, live_pages):
-    """The content that went live with ``pub``: its revision if unchanged since, else the live
-    page when ``pub`` is the page's latest publication, else None."""
+    """``(object, canonical text)`` of the content that went live with ``pub``: its revision
+    if unchanged since, else the live page when that matches, else None. (The text is handed
+    on to the invariant, which would otherwise build it a second time.)"""
     revision = revisions.get(pub.revision_id)
     if revision is not None:
         obj = _revision_content(revision, pub.page)
-        if content_digest(canonical_text(obj)) == pub.content_digest:
-            return obj
+        doc = canonical_text(obj)
+        if content_digest(doc) == pub.content_digest:
+            return obj, doc
     live = live_pages.get(pub.page_id)
-    if live is not None and content_digest(live) == pub.content_digest:
-        return live
+    if live is not None:
+        doc = canonical_text(live)
+        if content_digest(doc) == pub.content_digest:
+            return live, doc
     return None
 
 
