@@ -37,14 +37,29 @@ def document(obj_or_doc) -> CanonicalText:
     return canonical_text(obj_or_doc)
 
 
-def revision_object(revision):
+def revision_object(revision, page=None):
     """The page as stored in ``revision``, built from its JSON without touching the database
     (``Revision.as_object`` loads the live page, its locale and comments: queries per
-    revision). For batch readers: the verifier, the audit export."""
+    revision). For batch readers: the verifier, the audit export. With ``page``, the object
+    is placed where the page is now (its section decides its policy), as ``as_object`` does."""
     from django.contrib.contenttypes.models import ContentType
 
     model = ContentType.objects.get_for_id(revision.content_type_id).model_class()
-    return model.from_serializable_data(revision.content, check_fks=False, strict_fks=False)
+    obj = model.from_serializable_data(revision.content, check_fks=False, strict_fks=False)
+    if page is not None:
+        obj.pk = obj.id = page.pk
+        obj.path, obj.depth = page.path, page.depth
+    return obj
+
+
+def snapshot_object(page, content: dict):
+    """The page object for serialisable ``content`` (a Publication's snapshot), placed where
+    ``page`` is now, built without a query."""
+    model = page.specific_class
+    obj = model.from_serializable_data(content, check_fks=False, strict_fks=False)
+    obj.pk = obj.id = page.pk
+    obj.path, obj.depth = page.path, page.depth
+    return obj
 
 
 def content_digest(obj_or_doc) -> str:

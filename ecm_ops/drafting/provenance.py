@@ -46,10 +46,16 @@ def index_ai_text(texts, draft=None) -> None:
 
 def known_ai_shingles(hashes) -> set[int]:
     """Which of ``hashes`` are in the AI-text index (one query)."""
+    return set(indexed_at(hashes))
+
+
+def indexed_at(hashes) -> dict[int, object]:
+    """``{hash: when it was first indexed}`` for those of ``hashes`` in the AI-text index (one
+    query): a past publication is judged against the index as it was then."""
     hashes = list(set(hashes))
     if not hashes:
-        return set()
-    return set(AIShingle.objects.filter(hash__in=hashes).values_list("hash", flat=True))
+        return {}
+    return dict(AIShingle.objects.filter(hash__in=hashes).values_list("hash", "created_at"))
 
 
 def ai_coverage(obj_or_doc) -> identity.AICoverage:

@@ -96,8 +96,8 @@ def _verify_batch(pks, report: Report) -> None:
     items, kept = [], []
     for pub in pubs:
         report.publications += 1
-        obj = _published_object(pub, revisions, live_pages)
-        if obj is None:
+        found = _published_object(pub, revisions, live_pages)
+        if found is None:
             _violate(
                 report,
                 pub,
@@ -106,7 +106,10 @@ def _verify_batch(pks, report: Report) -> None:
                 "rewritten or deleted after publication.",
             )
             continue
-        live = live_pages.get(pub.page_id)
+        obj, doc = found
+        # Only the page's latest publication must match what is live now; earlier ones
+        # were replaced by later publications.
+        live = live_pages.get(pub.page_id) if latest.get(pub.page_id) == pub.pk else None
         if live is not None and content_digest(live) != pub.content_digest:
             _violate(
                 report,
@@ -120,7 +123,7 @@ def _verify_batch(pks, report: Report) -> None:
             override = invariant.PublishOverride(
                 user=pub.user, reason=(pub.reasons or [""])[0] if pub.reasons else ""
             )
-        items.append(invariant.Item(pub.page, obj, override=override, at=pub.published_at))
+        items.append(invariant.Item(pub.page, obj, doc=doc, override=override, at=pub.published_at))
         kept.append(pub)
     verdicts = invariant.evaluate_many(items)
     retry = []
@@ -135,7 +138,12 @@ def _verify_batch(pks, report: Report) -> None:
                 (
                     pub,
                     invariant.Item(
-                        item.page, item.obj, override=item.override, at=item.at, tier=pub.tier
+                        item.page,
+                        item.obj,
+                        doc=item.doc,
+                        override=item.override,
+                        at=item.at,
+                        tier=pub.tier,
                     ),
                 )
             )
@@ -177,16 +185,27 @@ def _live_specific_pages(page_ids) -> dict[int, Page]:
 
 
 def _published_object(pub, revisions, live_pages):
-    """The content that went live with ``pub``: its revision if unchanged since, else the live
-    page when ``pub`` is the page's latest publication, else None."""
+    """``(object, canonical text)`` of the content that went live with ``pub``: the snapshot
+    the guard kept, else its revision if unchanged since, else the live page when that
+    matches, else None — each only when its digest is the one recorded (a tampered snapshot
+    is no evidence). (The text is handed on to the invariant, which would otherwise build it
+    a second time.)"""
+    if pub.content:
+        obj = identity.snapshot_object(pub.page, pub.content)
+        doc = canonical_text(obj)
+        if content_digest(doc) == pub.content_digest:
+            return obj, doc
     revision = revisions.get(pub.revision_id)
     if revision is not None:
-        obj = identity.revision_object(revision)
-        if content_digest(canonical_text(obj)) == pub.content_digest:
-            return obj
+        obj = identity.revision_object(revision, pub.page)
+        doc = canonical_text(obj)
+        if content_digest(doc) == pub.content_digest:
+            return obj, doc
     live = live_pages.get(pub.page_id)
-    if live is not None and content_digest(live) == pub.content_digest:
-        return live
+    if live is not None:
+        doc = canonical_text(live)
+        if content_digest(doc) == pub.content_digest:
+            return live, doc
     return None
 
 

@@ -2,6 +2,7 @@
 every publication of a page (written by the publication guard, re-derived by the verifier)."""
 
 from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -17,6 +18,9 @@ class AIShingle(models.Model):
     draft = models.ForeignKey(
         "ecm_ops.DraftRequest", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    #: When the text was first indexed: the verifier judges a past publication against the
+    #: index as it was then (text a model writes *later* does not make old text AI text).
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:
         verbose_name = _("AI text shingle")
@@ -61,6 +65,10 @@ class Publication(models.Model):
     #: the tier only while the policy is unchanged; otherwise it holds it to this tier).
     policy_hash = models.CharField(max_length=64, blank=True)
     reasons = models.JSONField(default=list, blank=True)
+    #: The content that went live (the page's serialisable data, as a revision stores it):
+    #: what the verifier re-derives from when the revision was rewritten in place afterwards
+    #: (autosave) or the page was saved live without a revision.
+    content = models.JSONField(default=dict, blank=True, encoder=DjangoJSONEncoder)
 
     class Meta:
         verbose_name = _("publication")

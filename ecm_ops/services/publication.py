@@ -153,11 +153,12 @@ def _judge_and_record(instance) -> None:
             f"“{instance.title}” cannot be published: {verdict.message}", verdict
         )
     if instance.pk is not None:
-        _record(instance, verdict, actor, override)
+        _record(instance, verdict, actor, override, obj)
     # else: a new page saved live (a copy kept live) is recorded by after_page_save.
 
 
-def _record(instance, verdict, actor, override) -> Publication:
+def _record(instance, verdict, actor, override, obj=None) -> Publication:
+    obj = obj if obj is not None else instance
     publication = Publication.objects.create(
         page_id=instance.pk,
         revision_id=instance.live_revision_id,
@@ -171,6 +172,7 @@ def _record(instance, verdict, actor, override) -> Publication:
         tier_level=verdict.tier.level if verdict.tier else None,
         policy_hash=verdict.policy_hash,
         reasons=[override.reason] if override else verdict.reasons[:1],
+        content=obj.serializable_data(),
     )
     return publication
 

@@ -236,6 +236,23 @@ def _check_can_decide(case: ReviewCase, user, *, allow_stale: bool = False) -> N
         raise error(message)
 
 
+def _check_workflow_open(case: ReviewCase) -> None:
+    """Under the page lock: the Wagtail workflow of the case must still be running. "Cancel
+    workflow" commits the workflow's status before it cancels the task (outside any
+    transaction), so an approval arriving in between would approve a case whose workflow can
+    no longer publish: approved, nothing live."""
+    task_state = case.task_state
+    if task_state is None:
+        return
+    status = (
+        WorkflowState.objects.filter(pk=task_state.workflow_state_id)
+        .values_list("status", flat=True)
+        .first()
+    )
+    if status != WorkflowState.STATUS_IN_PROGRESS:
+        raise Conflict("The workflow of this review was cancelled; there is nothing to approve.")
+
+
 def quorum_reached(case: ReviewCase) -> bool:
     """N distinct approvers on the case's current revision, including the tier's required role."""
     return case.has_quorum()
@@ -251,6 +268,7 @@ def approve(case_pk: int, user, comment: str = "") -> ReviewCase:
     """
     case = _locked(case_pk)
     _check_can_decide(case, user)
+    _check_workflow_open(case)
     try:
         with transaction.atomic():
             Approval.objects.create(
