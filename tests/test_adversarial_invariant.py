@@ -32,6 +32,7 @@ from datetime import timedelta
 import pytest
 from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.db import transaction
 from django.test import Client
@@ -397,7 +398,12 @@ class PublicationMachine(RuleBasedStateMachine):
             Revision.objects.filter(approved_go_live_at__isnull=False).update(
                 approved_go_live_at=past
             )
-            call_command("publish_scheduled", stdout=io.StringIO())
+            try:
+                call_command("publish_scheduled", stdout=io.StringIO())
+            except ValidationError:
+                # Wagtail's own refusal: e.g. an old revision copied with a page (its slug is
+                # the original's) cannot go live beside the original. Not the guard's concern.
+                transaction.set_rollback(True)
 
         self.act(f"publish_scheduled (tamper {tamper})", go)
 
