@@ -17,6 +17,7 @@ from django.db.models import Q
 from django.http import HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.filters import DateRangePickerWidget
 from wagtail.admin.ui.tables import Column, DateColumn, TitleColumn, UserColumn
@@ -182,7 +183,7 @@ class AuditTrailView(EcmIndexView):
             )
         ]
 
-    @property
+    @cached_property
     def columns(self):
         return [
             DateColumn("timestamp", label=_("When"), sort_key="timestamp"),

@@ -15,6 +15,7 @@ from django.db.models import Count
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from guardian.core import ObjectPermissionChecker
 from wagtail.admin import messages
@@ -93,7 +94,7 @@ class AuthorityIndexView(EcmIndexView):
             return _("No risk policy matches your search.")
         return _("No risk policies yet. Add one under Content ops → Risk policies.")
 
-    @property
+    @cached_property
     def columns(self):
         return [
             TitleColumn(

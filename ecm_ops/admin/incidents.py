@@ -14,6 +14,7 @@ from django import forms
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin import messages
 from wagtail.admin.ui.tables import Column, DateColumn, StatusTagColumn, TitleColumn, UserColumn
@@ -100,7 +101,7 @@ class IncidentIndexView(EcmIndexView):
             return _("No incident matches these filters.")
         return _("No incidents: monitoring has found no problem on a published page.")
 
-    @property
+    @cached_property
     def columns(self):
         return [
             TitleColumn(

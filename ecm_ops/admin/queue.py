@@ -15,9 +15,10 @@ from django import forms
 from django.db.models import Count, Exists, F, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from guardian.core import ObjectPermissionChecker
-from wagtail.admin.ui.tables import Column, DateColumn, TitleColumn
+from wagtail.admin.ui.tables import Column, TitleColumn
 
 from ..governance import authority
 from ..models import Approval, ReviewCase, ReviewTier, RiskPolicy
@@ -41,10 +42,11 @@ def _section_choices():
 
 
 def _tier_choices():
-    return [
-        (t.pk, f"{t.label} — {t.policy.name}")
-        for t in ReviewTier.objects.select_related("policy").order_by("policy__name", "level")
-    ]
+    """Tiers by level across sections (a level may carry a different label per policy)."""
+    labels: dict[int, set[str]] = {}
+    for level, label in ReviewTier.objects.values_list("level", "label").distinct():
+        labels.setdefault(level, set()).add(label)
+    return [(level, " / ".join(sorted(labels[level]))) for level in sorted(labels)]
 
 
 class QueueFilterSet(ListingFilterSet):
@@ -52,7 +54,7 @@ class QueueFilterSet(ListingFilterSet):
         label=_("Section"), field_name="policy", choices=_section_choices, empty_label=_("All")
     )
     tier = django_filters.ChoiceFilter(
-        label=_("Tier"), field_name="tier", choices=_tier_choices, empty_label=_("All")
+        label=_("Tier"), field_name="tier__level", choices=_tier_choices, empty_label=_("All")
     )
     state = django_filters.ChoiceFilter(
         label=_("State"),
@@ -140,7 +142,7 @@ class ReviewQueueView(EcmIndexView):
             return _("No open review matches these filters.")
         return _("Nothing is waiting for your review.")
 
-    @property
+    @cached_property
     def columns(self):
         return [
             TitleColumn(
@@ -162,7 +164,6 @@ class ReviewQueueView(EcmIndexView):
             ),
             Column("reasons", label=_("Why this tier"), accessor="reasons"),
             TemplateColumn("you", label=_("You"), template="ecm_ops/listings/you_cell.html"),
-            DateColumn("created_at", label=_("Submitted"), sort_key="created_at"),
         ]
 
     def get_base_queryset(self):
