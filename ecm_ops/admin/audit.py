@@ -20,14 +20,14 @@ from django.urls import reverse
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.filters import DateRangePickerWidget
-from wagtail.admin.ui.tables import Column, DateColumn, TitleColumn, UserColumn
+from wagtail.admin.ui.tables import Column, DateColumn, TitleColumn
 from wagtail.admin.widgets import HeaderButton
 from wagtail.models import Page, PageLogEntry
 
 from ..governance import authority
 from ..models import RiskPolicy
 from ..services import PermissionDenied, audit, audit_export
-from .listing import EcmIndexView, ListingFilterSet
+from .listing import EcmIndexView, ListingFilterSet, person
 from .refusals import refusals
 
 FORMATS = [("html", _("Show here")), ("csv", "CSV"), ("json", "JSON")]
@@ -195,14 +195,12 @@ class AuditTrailView(EcmIndexView):
                 get_url=lambda e: reverse("ecm_ops:page_monitoring", args=[e.page_id]),
             ),
             Column("action", label=_("Action"), accessor="action_label", sort_key="action"),
-            UserColumn("user", label=_("By"), blank_display_name=_("System")),
+            Column("user", label=_("By"), accessor=lambda e: person(e.user, _("System"))),
             Column("detail", label=_("Detail"), accessor="detail"),
         ]
 
     def get_base_queryset(self):
-        entries = PageLogEntry.objects.filter(_audited_actions()).select_related(
-            "page", "user__wagtail_userprofile"
-        )
+        entries = PageLogEntry.objects.filter(_audited_actions()).select_related("page", "user")
         user = self.request.user
         if user.is_superuser or user.has_perm(authority.VIEW_AUDIT):
             return entries

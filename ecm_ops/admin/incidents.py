@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin import messages
-from wagtail.admin.ui.tables import Column, DateColumn, StatusTagColumn, TitleColumn, UserColumn
+from wagtail.admin.ui.tables import Column, DateColumn, TitleColumn
 from wagtail.models import Page
 
 from ..models import Incident, MonitoringCheck, RiskPolicy, ScreeningRun
@@ -25,7 +25,7 @@ from ..monitoring.alerts import open_alerts
 from ..services import ServiceError
 from ..services import incidents as incident_service
 from ..states import IncidentState, ScreeningTrigger, Severity
-from .listing import EcmIndexView, ListingFilterSet
+from .listing import EcmIndexView, ListingFilterSet, TemplateColumn, person
 
 ALERTS_SHOWN = 50
 
@@ -111,20 +111,19 @@ class IncidentIndexView(EcmIndexView):
                 get_url=lambda i: reverse("ecm_ops:incident_detail", args=[i.pk]),
             ),
             Column("page", label=_("Page"), accessor="page.title", sort_key="page__title"),
-            StatusTagColumn(
+            TemplateColumn(
                 "severity",
                 label=_("Severity"),
-                accessor="get_severity_display",
                 sort_key="severity",
-                primary=lambda i: i.severity == Severity.BLOCKER,
+                template="ecm_ops/listings/severity_cell.html",
             ),
             Column("state", label=_("State"), accessor="get_state_display", sort_key="state"),
             DateColumn("opened_at", label=_("Opened"), sort_key="opened_at"),
-            UserColumn("handled_by", label=_("Handled by"), blank_display_name="—"),
+            Column("handled_by", label=_("Handled by"), accessor=lambda i: person(i.handled_by)),
         ]
 
     def get_base_queryset(self):
-        return Incident.objects.select_related("page", "handled_by__wagtail_userprofile")
+        return Incident.objects.select_related("page", "handled_by")
 
     def order_queryset(self, queryset):
         return super().order_queryset(queryset).order_by(self.ordering, "-pk")

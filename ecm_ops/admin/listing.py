@@ -60,3 +60,10 @@ class TemplateColumn(Column):
 
 class ListingFilterSet(WagtailFilterSet):
     """Filters get the request (``self.request``) for filters about the viewer."""
+
+
+def person(user, nobody="—") -> str:
+    """A user as people read it in a listing: full name, else username; ``nobody`` for none."""
+    if user is None:
+        return str(nobody)
+    return user.get_full_name() or user.get_username()
