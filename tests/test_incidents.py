@@ -162,6 +162,9 @@ def test_listing_exports_csv_and_xlsx(demo, client, incidents):
     assert len(rows) == 2
     rows = xlsx_rows(client.get(INCIDENTS, {"export": "xlsx"}))
     assert {r[4] for r in rows[1:]} == {"A stale statistic", incidents["news"].summary}
+    Incident.objects.filter(pk=incidents["health"].pk).update(summary="=HYPERLINK(evil)")
+    rows = csv_rows(client.get(INCIDENTS, {"export": "csv", "state": "resolved"}))
+    assert rows[1][4] == "'=HYPERLINK(evil)"  # never a formula in a spreadsheet
 
 
 def test_listing_queries_do_not_grow(demo, client, incidents):

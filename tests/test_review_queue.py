@@ -129,7 +129,7 @@ def test_csv_and_xlsx_export(demo, cases, client):
     assert set(by_page) == {"Drinking water", "Sleeping well"}  # legal sees Health only
     sleep = by_page["Sleeping well"]
     assert sleep[2] == demo["health"].title and sleep[4] == "Awaiting review"
-    assert sleep[5:7] == ["0", "2"] and sleep[8] == "True"
+    assert sleep[5:7] == ["0", "2"] and sleep[8] == "Yes"
     assert "Elevated" in sleep[9]
     rows = xlsx_rows(client.get(QUEUE, {"export": "xlsx", "q": "water"}))
     assert rows[0][1] == "Page" and [r[1] for r in rows[1:]] == ["Drinking water"]

@@ -15,6 +15,7 @@ from wagtail.admin.ui.tables import Column
 from wagtail.admin.views import generic
 
 from ..services import ServiceError
+from ..services.audit_export import neutralise_formula
 from .refusals import refusal
 
 
@@ -43,6 +44,13 @@ class EcmIndexView(generic.IndexView):
 
     def get_breadcrumbs_items(self):
         return self.breadcrumbs_items + [{"url": "", "label": self.get_page_title()}]
+
+    def write_csv_row(self, writer, row_dict):
+        # Text people typed (titles, summaries, reasons) must not run as a spreadsheet formula
+        # (CSV injection); the XLSX export already writes such cells as strings.
+        return super().write_csv_row(
+            writer, {field: neutralise_formula(value) for field, value in row_dict.items()}
+        )
 
 
 class TemplateColumn(Column):

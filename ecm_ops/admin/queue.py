@@ -116,7 +116,7 @@ class ReviewQueueView(EcmIndexView):
         "n_approvals",
         "approvals_needed",
         "due_at",
-        "overdue",
+        "overdue_label",
         "reasons",
         "requester",
         "created_at",
@@ -130,7 +130,7 @@ class ReviewQueueView(EcmIndexView):
         "n_approvals": _("Approvals"),
         "approvals_needed": _("Approvals needed"),
         "due_at": _("Due"),
-        "overdue": _("Overdue"),
+        "overdue_label": _("Overdue"),
         "reasons": _("Why this tier"),
         "requester": _("Submitted by"),
         "created_at": _("Submitted"),
@@ -219,6 +219,7 @@ class ReviewQueueView(EcmIndexView):
         case.approvals_needed = case.tier.approvals_required if case.tier else 1
         case.approvals_progress = f"{case.n_approvals} / {case.approvals_needed}"
         case.overdue = awaiting.is_overdue(case, now)
+        case.overdue_label = _("Yes") if case.overdue else _("No")
         case.reasons = "; ".join(str(r) for r in case.tier_reasons or [])
 
     def to_row_dict(self, item):
