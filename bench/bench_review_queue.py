@@ -2,7 +2,7 @@
 authority on 5 sections (plus a few delegated cases elsewhere).
 
 * ``review_queue_queries_100`` / ``review_queue_queries_1000``: queries for one GET of the
-  queue (first page of 50) with 100 and with 1,000 open cases (goal <= 25, and the same at both
+  queue (first page of 20, as Wagtail's own listings) with 100 and with 1,000 open cases (goal <= 25, and the same at both
   sizes: no N+1).
 * ``review_queue_median_ms``: median server time of the GET over 30 requests at 1,000 cases
   after 3 warm-up requests (goal <= 250 ms).

@@ -62,7 +62,7 @@ def register_menu():
         ),
         _ShownIf(
             _("Audit trail"),
-            reverse("ecm_ops:audit_export"),
+            reverse("ecm_ops:audit_trail"),
             icon_name="history",
             order=130,
             shown=_may_see_audit,

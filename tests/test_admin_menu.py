@@ -8,7 +8,7 @@ from django.urls import reverse
 pytestmark = pytest.mark.django_db
 
 ADMIN_ONLY = ["ecm_ops_prompt_templates:index", "ecm_ops_risk_policies:index"]
-AUTHORITY = ["ecm_ops:authority", "ecm_ops:audit_export"]
+AUTHORITY = ["ecm_ops:authority", "ecm_ops:audit_trail"]
 EVERYONE = ["ecm_ops:review_queue", "ecm_ops:incidents"]
 
 

@@ -22,6 +22,7 @@ from ecm_ops.drafting.provenance import carry_forward
 from ecm_ops.models import Approval, DraftRequest, PromptTemplate, ReviewCase, ReviewTier
 from ecm_ops.services import audit, audit_export, review
 
+from .listing_support import count_queries, csv_rows, shown, xlsx_rows
 from .review_support import make_user, mark_ai, news_page, pinned_checks, submit  # noqa: F401
 
 pytestmark = pytest.mark.django_db
@@ -299,3 +300,65 @@ def test_story_through_the_real_review_flow(demo, client, django_capture_on_comm
     )
     actions = [e["action"] for e in rec["events"]]
     assert actions.index("ecm_ops.review.awaiting") < actions.index("ecm_ops.review.approved")
+
+
+# -- the audit trail listing (a Wagtail generic IndexView over the page log) -----------------
+
+TRAIL = reverse("ecm_ops:audit_trail")
+
+
+def test_trail_lists_events_of_the_sections_one_may_audit(demo, client):
+    page, _ai, _pub = story(demo, "night-buses")
+    client.force_login(demo["users"]["admin"])
+    entries = shown(client.get(TRAIL))
+    actions = {e.action for e in entries if e.page_id == page.pk}
+    assert {"wagtail.publish", "ecm_ops.review.escalated", "ecm_ops.publish.override"} <= actions
+    client.force_login(demo["users"]["legal"])  # authority in Health only: no News events
+    assert all(e.page.path.startswith(demo["health"].path) for e in shown(client.get(TRAIL)))
+    client.force_login(demo["users"]["editor"])
+    refused = client.get(TRAIL)
+    assert refused.status_code == 403 and b"Only site admins, auditors" in refused.content
+
+
+def test_trail_filters_search_and_sort(demo, client):
+    page, _ai, _pub = story(demo, "night-buses")
+    client.force_login(demo["users"]["admin"])
+    escalated = shown(client.get(TRAIL, {"action": "ecm_ops.review.escalated"}))
+    assert [e.page_id for e in escalated] == [page.pk]
+    assert shown(client.get(TRAIL, {"section": demo["health"].pk, "q": "Night"})) == []
+    in_news = shown(client.get(TRAIL, {"section": demo["news"].pk, "q": "Night"}))
+    assert in_news and {e.page_id for e in in_news} == {page.pk}
+    old = client.get(TRAIL, {"date_from": "2020-01-01", "date_to": "2020-12-31"})
+    assert shown(old) == [] and b"No event matches these filters." in old.content
+    today = timezone.now().date().isoformat()
+    assert shown(
+        client.get(TRAIL, {"date_from": today, "date_to": today, "action": "wagtail.publish"})
+    )
+    oldest_first = shown(client.get(TRAIL, {"ordering": "timestamp"}))
+    stamps = [e.timestamp for e in oldest_first]
+    assert stamps == sorted(stamps)
+
+
+def test_trail_exports_csv_and_xlsx_in_words(demo, client):
+    page, _ai, _pub = story(demo, "night-buses")
+    client.force_login(demo["users"]["admin"])
+    rows = csv_rows(client.get(TRAIL, {"export": "csv", "q": "Night"}))
+    assert rows[0] == ["When", "Page", "Page id", "Action id", "Action", "By", "Detail"]
+    escalation = next(r for r in rows if r[3] == "ecm_ops.review.escalated")
+    assert escalation[4] == "Escalate" and escalation[6] == "Reason: SLA passed"
+    rows = xlsx_rows(client.get(TRAIL, {"export": "xlsx", "action": "ecm_ops.publish.override"}))
+    assert len(rows) == 2 and rows[1][1] == page.title
+    assert rows[1][6] == "Reason: =HYPERLINK(evil)"  # a string cell, never a formula
+
+
+def test_trail_queries_do_not_grow_with_events(demo, client):
+    story(demo, "one")
+    before = {}
+    for who in ("admin", "legal", "senior"):
+        client.force_login(demo["users"][who])
+        before[who] = count_queries(client, TRAIL)[0]
+    story(demo, "two", title="Two")
+    story(demo, "three", title="Three")
+    for who in ("admin", "legal", "senior"):
+        client.force_login(demo["users"][who])
+        assert count_queries(client, TRAIL)[0] == before[who], who

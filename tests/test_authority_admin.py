@@ -21,6 +21,7 @@ from ecm_ops.models import (
     RiskPolicy,
 )
 
+from .listing_support import count_queries, shown
 from .review_support import make_user, news_page
 
 pytestmark = pytest.mark.django_db
@@ -250,3 +251,48 @@ def test_superuser_may_manage_and_guardian_uses_direct_tables(demo, news, client
     assert not UserObjectPermission.objects.filter(user=newbie).exists()
     assert newbie.has_perm("ecm_ops.approve_tier", tiers["Low"])
     assert not newbie.has_perm("ecm_ops.approve_tier", tiers["Standard"])
+
+
+# -- the listing of policies (a Wagtail generic IndexView) ----------------------------------
+
+AUTHORITY = reverse("ecm_ops:authority")
+
+
+def test_listing_shows_the_policies_one_may_see(demo, news, client, manager):
+    policy, _tiers = news
+    every = set(RiskPolicy.objects.all())
+    client.force_login(manager)
+    response = client.get(AUTHORITY)
+    assert set(shown(response)) == every
+    assert url(policy).encode() in response.content
+    client.force_login(demo["users"]["legal"])  # authority in Health only
+    assert [p.section for p in shown(client.get(AUTHORITY))] == [demo["health"].page_ptr]
+    client.force_login(demo["users"]["editor"])
+    refused = client.get(AUTHORITY)
+    assert refused.status_code == 403 and b"You need approval authority" in refused.content
+
+
+def test_listing_search_sort_and_empty_state(demo, news, client, manager):
+    policy, _tiers = news
+    client.force_login(manager)
+    assert shown(client.get(AUTHORITY, {"q": demo["news"].title})) == [policy]
+    names = [p.name for p in shown(client.get(AUTHORITY, {"ordering": "-name"}))]
+    assert names == sorted(names, reverse=True)
+    nothing = client.get(AUTHORITY, {"q": "no such policy"})
+    assert shown(nothing) == [] and b"No risk policy matches your search." in nothing.content
+    RiskPolicy.objects.all().delete()
+    assert b"No risk policies yet." in client.get(AUTHORITY).content
+
+
+def test_listing_queries_do_not_grow_with_policies(demo, news, client, manager):
+    client.force_login(demo["users"]["senior"])
+    few, _ = count_queries(client, AUTHORITY)
+    for i in range(4):
+        section = news_page(demo, slug=f"section-{i}")
+        extra = RiskPolicy.objects.create(name=f"Extra {i}", section=section)
+        tier = ReviewTier.objects.create(policy=extra, level=1, label="Low")
+        from guardian.shortcuts import assign_perm
+
+        assign_perm("approve_tier", demo["users"]["senior"], tier)
+    many, response = count_queries(client, AUTHORITY)
+    assert len(shown(response)) == RiskPolicy.objects.count() and many == few

@@ -142,20 +142,6 @@ def test_requester_sees_why_on_the_case_screen(demo, health_case, client, captur
     assert health_case.state == "awaiting_review" and not health_case.approvals.exists()
 
 
-def test_review_queue_links_the_case_and_flags_conflicts(demo, health_case, client):
-    senior = demo["users"]["senior"]
-    client.force_login(senior)
-    body = client.get(reverse("ecm_ops:review_queue")).content.decode()
-    assert reverse("ecm_ops:review_case", args=[health_case.pk]) in body
-    assert "May decide" in body
-    # The revision's author is conflicted, and the queue says so.
-    revision = health_case.revision
-    revision.user = senior
-    revision.save(update_fields=["user"])
-    body = client.get(reverse("ecm_ops:review_queue")).content.decode()
-    assert "You wrote a revision of this page since it was last reviewed" in body
-
-
 def test_request_changes_then_resubmit_opens_a_new_case(demo, health_case, client, capture):
     senior, editor = demo["users"]["senior"], demo["users"]["editor"]
     page = health_case.page.specific

@@ -11,15 +11,20 @@ from __future__ import annotations
 from django import forms
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.db.models import Count
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from guardian.core import ObjectPermissionChecker
 from wagtail.admin import messages
+from wagtail.admin.ui.tables import Column, TitleColumn
 
 from ..governance import authority
 from ..models import ReviewCase, ReviewTier, RiskPolicy
 from ..services import PermissionDenied, ServiceError
+from .listing import EcmIndexView
 from .refusals import refusals
 
 NO_VIEW = "You need approval authority in this policy (or the right to manage authority) to see it."
@@ -68,15 +73,57 @@ class DelegateForm(forms.Form):
         self.fields["reviewer"].queryset = _users()
 
 
-@refusals
-def index(request):
-    """Every policy the user may see authority for, with links to the per-policy screens."""
-    policies = RiskPolicy.objects.select_related("section").order_by("name")
-    if not authority.can_manage_authority(request.user):
-        policies = [p for p in policies if authority.has_authority_in_policy(request.user, p)]
-        if not policies:
+class AuthorityIndexView(EcmIndexView):
+    """Every policy the user may see authority for, linking to the per-policy screens."""
+
+    model = RiskPolicy
+    page_title = _("Approval authority")
+    header_icon = "lock"
+    index_url_name = "ecm_ops:authority"
+    index_results_url_name = "ecm_ops:authority_results"
+    search_fields = ["name", "section__title"]
+    default_ordering = "name"
+
+    def check_access(self, user) -> None:
+        if not (authority.can_manage_authority(user) or authority.holds_any_tier_authority(user)):
             raise PermissionDenied(NO_VIEW)
-    return TemplateResponse(request, "ecm_ops/authority/index.html", {"policies": policies})
+
+    @property
+    def no_results_message(self):
+        if self.is_searching:
+            return _("No risk policy matches your search.")
+        return _("No risk policies yet. Add one under Content ops → Risk policies.")
+
+    @cached_property
+    def columns(self):
+        return [
+            TitleColumn(
+                "name",
+                label=_("Policy"),
+                sort_key="name",
+                get_url=lambda p: reverse("ecm_ops:policy_authority", args=[p.pk]),
+            ),
+            Column(
+                "section", label=_("Section"), accessor="section.title", sort_key="section__title"
+            ),
+            Column("n_tiers", label=_("Tiers"), sort_key="n_tiers"),
+        ]
+
+    def get_base_queryset(self):
+        user = self.request.user
+        policies = RiskPolicy.objects.select_related("section").annotate(
+            n_tiers=Count("tiers", distinct=True)
+        )
+        if authority.can_manage_authority(user):
+            return policies
+        return policies.filter(pk__in=authority.policies_with_authority(user))
+
+    def order_queryset(self, queryset):
+        return super().order_queryset(queryset).order_by(self.ordering, "pk")
+
+
+index = AuthorityIndexView.as_view()
+index_results = AuthorityIndexView.as_view(results_only=True)
 
 
 @refusals

@@ -2,8 +2,11 @@
 
 Wagtail's own "Awaiting your review" panel renders every task state a user may moderate and
 does per-row work (the task, its workflow, the actions, the previous revision) for each, so its
-cost grows with the queue. Risk-tiered cases are shown instead by :class:`AwaitingReviewPanel`
-(two queries: the first rows and the count, linking to the review queue), and Wagtail's panel
+cost grows with the queue. Risk-tiered cases are shown instead by :class:`AwaitingReviewPanel`:
+only the cases the viewer may actually decide (tier authority or delegation, not conflicted
+under four-eyes, not already approved by them; :func:`ecm_ops.services.awaiting.decidable_by`),
+overdue ones marked, at a constant number of queries, linking to the review queue filtered
+to "awaiting my decision"; and Wagtail's panel
 is swapped for :class:`ModerationPanel`, which is Wagtail's panel minus this task's states.
 Other workflow tasks (e.g. group approval) still show in Wagtail's panel as before.
 """
@@ -12,12 +15,13 @@ from __future__ import annotations
 
 import contextvars
 
+from django.db.models import F
 from django.template.loader import render_to_string
+from django.utils import timezone
 from wagtail.admin.ui.components import Component
 from wagtail.admin.views.home import WorkflowObjectsToModeratePanel
 
-from ..governance.authority import cases_reviewable_by
-from ..states import ReviewState
+from ..services.awaiting import decidable_by, is_overdue
 
 LIMIT = 10
 _in_wagtail_panel = contextvars.ContextVar("ecm_ops_in_wagtail_panel", default=False)
@@ -44,12 +48,15 @@ class AwaitingReviewPanel(Component):
 
     def get_context_data(self, parent_context):
         request = parent_context["request"]
-        cases = cases_reviewable_by(request.user).filter(
-            state__in=[ReviewState.AWAITING_REVIEW, ReviewState.ESCALATED]
-        )
+        cases = decidable_by(request.user)
         rows = list(
-            cases.select_related("page", "tier", "requester").order_by("due_at", "pk")[:LIMIT]
+            cases.select_related("page", "tier", "requester").order_by(
+                F("due_at").asc(nulls_last=True), "pk"
+            )[:LIMIT]
         )
+        now = timezone.now()
+        for case in rows:
+            case.overdue = is_overdue(case, now)
         total = len(rows) if len(rows) < LIMIT else cases.count()
         return {"cases": rows, "total": total, "request": request}
 

@@ -1,4 +1,4 @@
-"""Review screens: the queue, one case (with Approve / Request changes / Reject forms that call
+"""Review screens: one case (with Approve / Request changes / Reject forms that call
 the services and show their refusals), and the direct-publish override.
 
 Views stay thin: who may *decide* is the services' business; these views only decide who may
@@ -9,15 +9,12 @@ into a page that says why, with the service error's status code (403, 409 or 400
 from __future__ import annotations
 
 from django import forms
-from django.core.paginator import Paginator
-from django.db.models import Count, F, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
-from guardian.core import ObjectPermissionChecker
 from wagtail.admin import messages
 from wagtail.models import Page
 from wagtail.utils.decorators import xframe_options_sameorigin_override
@@ -26,39 +23,6 @@ from ..governance import authority
 from ..models import ReviewCase
 from ..services import ServiceError, case_workspace, escalation, publish_guard
 from ..services import review as review_service
-
-PAGE_SIZE = 50
-
-
-def queue(request):
-    """Open cases the user may decide (tier authority or delegation), oldest deadline first."""
-    cases = (
-        authority.cases_reviewable_by(request.user)
-        .select_related("page", "tier", "policy__section", "requester", "revision")
-        .defer("revision__content")
-        .annotate(
-            n_approvals=Count(
-                "approvals",
-                filter=Q(approvals__content_digest=F("content_digest")),
-                distinct=True,
-            )
-        )
-        .order_by(F("due_at").asc(nulls_last=True), "pk")
-    )
-    page_obj = Paginator(cases, PAGE_SIZE).get_page(request.GET.get("p"))
-    rows = list(page_obj.object_list)
-    conflicts = review_service.conflicts_by_case(rows, request.user)
-    checker = ObjectPermissionChecker(request.user)
-    if rows and not request.user.is_superuser:
-        checker.prefetch_perms(rows)
-    for case in rows:
-        case.conflict = conflicts.get(case.pk, "")
-        case.delegated = not request.user.is_superuser and checker.has_perm(
-            authority.REVIEW_CASE, case
-        )
-    return TemplateResponse(
-        request, "ecm_ops/review/queue.html", {"cases": rows, "page_obj": page_obj}
-    )
 
 
 def _can_view(user, case: ReviewCase) -> bool:

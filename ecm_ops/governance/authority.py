@@ -231,6 +231,20 @@ def has_authority_in_policy(user, policy) -> bool:
     )
 
 
+def policies_with_authority(user) -> QuerySet:
+    """Primary keys of the policies ``user`` may approve at some tier of (a subquery)."""
+    from ..models import ReviewTier
+
+    mine = Q(
+        reviewtieruserobjectpermission__user=user,
+        reviewtieruserobjectpermission__permission__codename=APPROVE_TIER,
+    ) | Q(
+        reviewtiergroupobjectpermission__group__user=user,
+        reviewtiergroupobjectpermission__permission__codename=APPROVE_TIER,
+    )
+    return ReviewTier.objects.filter(mine).values("policy_id")
+
+
 def tier_holders(tiers) -> dict[int, dict[str, list]]:
     """Who holds ``approve_tier`` on each tier: ``{tier_pk: {"users": [...], "groups": [...]}}``.
 

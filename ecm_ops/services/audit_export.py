@@ -357,11 +357,15 @@ def csv_rows(records: list[dict]):
             ]
 
 
-def _cell(value):
-    """Neutralise spreadsheet formulas in text a person typed (CSV injection)."""
+def neutralise_formula(value):
+    """Text a spreadsheet would run as a formula, prefixed with ``'`` (CSV injection)."""
     if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
         return "'" + value
-    return "" if value is None else value
+    return value
+
+
+def _cell(value):
+    return "" if value is None else neutralise_formula(value)
 
 
 def to_csv(records: list[dict]) -> str:
