@@ -149,7 +149,9 @@ def state_version(page_id: int) -> str | None:
 
 
 def _etag(user_id, page_id: int, version: str) -> str:
-    digest = salted_hmac("ecm_ops.findings.poll", f"{user_id}:{page_id}:{version}").hexdigest()
+    digest = salted_hmac(
+        "ecm_ops.findings.poll", f"{user_id}:{page_id}:{version}", algorithm="sha256"
+    ).hexdigest()
     return f'"{digest[:40]}"'
 
 
