@@ -134,12 +134,6 @@ class AuditFilterSet(ListingFilterSet):
         model = PageLogEntry
         fields = []
 
-    def filter_section(self, queryset, name, value):
-        section = Page.objects.filter(pk=value).first()
-        if section is None:
-            return queryset.none()
-        return queryset.filter(page__path__startswith=section.path)
-
 
 class AuditTrailView(EcmIndexView):
     model = PageLogEntry

@@ -52,12 +52,6 @@ class IncidentFilterSet(ListingFilterSet):
         model = Incident
         fields = []
 
-    def filter_section(self, queryset, name, value):
-        section = Page.objects.filter(pk=value).first()
-        if section is None:
-            return queryset.none()
-        return queryset.filter(page__path__startswith=section.path)
-
 
 class IncidentIndexView(EcmIndexView):
     """Every incident (editors need to know a page was unpublished); acting is the services'."""

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from wagtail.admin.filters import WagtailFilterSet
 from wagtail.admin.ui.tables import Column
 from wagtail.admin.views import generic
+from wagtail.models import Page
 
 from ..services import ServiceError
 from ..services.audit_export import neutralise_formula
@@ -68,6 +69,14 @@ class TemplateColumn(Column):
 
 class ListingFilterSet(WagtailFilterSet):
     """Filters get the request (``self.request``) for filters about the viewer."""
+
+    def filter_section(self, queryset, name, value):
+        """Rows whose page is in the chosen section (the page's subtree); none when the section
+        is gone."""
+        section = Page.objects.filter(pk=value).first()
+        if section is None:
+            return queryset.none()
+        return queryset.filter(page__path__startswith=section.path)
 
 
 def person(user, nobody="—") -> str:
