@@ -8,7 +8,24 @@ from ..states import Origin
 from .base import BackgroundWork
 
 
-class DraftRequest(BackgroundWork):
+class ProviderUsage(models.Model):
+    """What one or more provider calls used: provider, model, tokens of every kind, cost and
+    latency (a draft's totals; one call's own figures)."""
+
+    provider = models.CharField(_("provider"), max_length=50, blank=True)
+    model_name = models.CharField(_("model"), max_length=100, blank=True)
+    input_tokens = models.PositiveIntegerField(default=0)
+    output_tokens = models.PositiveIntegerField(default=0)
+    cache_read_tokens = models.PositiveIntegerField(default=0)
+    cache_write_tokens = models.PositiveIntegerField(default=0)
+    cost = models.DecimalField(max_digits=10, decimal_places=6, default=0)
+    latency_ms = models.PositiveIntegerField(null=True, blank=True)
+
+    class Meta:
+        abstract = True
+
+
+class DraftRequest(ProviderUsage, BackgroundWork):
     """A brief turned into an AI draft revision by a background job."""
 
     job_entrypoint = "ecm_ops.jobs.entrypoints.run_draft_request"
@@ -28,14 +45,6 @@ class DraftRequest(BackgroundWork):
         default=False,
         help_text=_("The template was not designed for this page type."),
     )
-    provider = models.CharField(_("provider"), max_length=50, blank=True)
-    model_name = models.CharField(_("model"), max_length=100, blank=True)
-    input_tokens = models.PositiveIntegerField(default=0)
-    output_tokens = models.PositiveIntegerField(default=0)
-    cache_read_tokens = models.PositiveIntegerField(default=0)
-    cache_write_tokens = models.PositiveIntegerField(default=0)
-    cost = models.DecimalField(max_digits=10, decimal_places=6, default=0)
-    latency_ms = models.PositiveIntegerField(null=True, blank=True)
     revision = models.ForeignKey(
         "wagtailcore.Revision",
         null=True,
@@ -55,7 +64,7 @@ class DraftRequest(BackgroundWork):
         return f"Draft #{self.pk} for page {self.page_id} ({self.status})"
 
 
-class ProviderCall(models.Model):
+class ProviderCall(ProviderUsage):
     """One call of the AI provider by one attempt of a job, and what it consumed: a draft
     request's generation, or a screening run's LLM rubric check.
 
@@ -76,14 +85,6 @@ class ProviderCall(models.Model):
         related_name="provider_calls",
     )
     attempt = models.PositiveSmallIntegerField(_("attempt"))
-    provider = models.CharField(_("provider"), max_length=50, blank=True)
-    model_name = models.CharField(_("model"), max_length=100, blank=True)
-    input_tokens = models.PositiveIntegerField(default=0)
-    output_tokens = models.PositiveIntegerField(default=0)
-    cache_read_tokens = models.PositiveIntegerField(default=0)
-    cache_write_tokens = models.PositiveIntegerField(default=0)
-    cost = models.DecimalField(max_digits=10, decimal_places=6, default=0)
-    latency_ms = models.PositiveIntegerField(null=True, blank=True)
     ok = models.BooleanField(_("succeeded"), default=True)
     error = models.TextField(_("error"), blank=True)
     created_at = models.DateTimeField(_("called at"), auto_now_add=True)
