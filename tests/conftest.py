@@ -111,12 +111,26 @@ def client_for(client):
     return login
 
 
+def worker_redis_url() -> str:
+    """``REDIS_URL``, with a Redis database of its own per pytest-xdist worker (the tests
+    flush their queue: two workers must not flush each other's)."""
+    url = os.environ["REDIS_URL"]
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if not worker.startswith("gw"):
+        return url
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    base = int(parts.path.strip("/") or 0)
+    return urlunsplit(parts._replace(path=f"/{(base + 1 + int(worker[2:])) % 16}"))
+
+
 @pytest.fixture
 def rq_queue(settings):
     """Switch ecm_ops to RQ on the real Redis for this test, with an empty queue."""
     import django_rq
 
-    settings.RQ_QUEUES = {"default": {"URL": os.environ["REDIS_URL"], "DEFAULT_TIMEOUT": 60}}
+    settings.RQ_QUEUES = {"default": {"URL": worker_redis_url(), "DEFAULT_TIMEOUT": 60}}
     settings.ECM_OPS = {**settings.ECM_OPS, "JOB_BACKEND": "rq"}
     queue = django_rq.get_queue("default")
     queue.connection.flushdb()

@@ -65,6 +65,9 @@ from .review_support import (
 
 EXAMPLES = int(os.environ.get("ECM_OPS_ADVERSARIAL_EXAMPLES", "15"))
 STEPS = int(os.environ.get("ECM_OPS_ADVERSARIAL_STEPS", "20"))
+#: The examples are split into shards (separate tests, each its own random sequences), so
+#: ``pytest -n 2`` (CI) runs them on both cores; the total stays ``EXAMPLES``.
+SHARDS = max(1, min(int(os.environ.get("ECM_OPS_ADVERSARIAL_SHARDS", "4")), EXAMPLES // 50))
 
 #: What a refused action may raise. Anything else is a bug (a 500 in the admin).
 REFUSALS = (ServiceError, DjangoPermissionDenied, PublicationRefused)
@@ -499,33 +502,41 @@ class PublicationMachine(RuleBasedStateMachine):
             )
 
 
-def _run(world):
+def shard_examples(shard: int) -> int:
+    """This shard's part of ``EXAMPLES`` (the first shards take the remainder)."""
+    return EXAMPLES // SHARDS + (1 if shard < EXAMPLES % SHARDS else 0)
+
+
+def _run(world, examples: int):
     PublicationMachine.world = world
     PublicationMachine.sequences = 0
+    BASES.clear()
     failed = True
     try:
-        _run_machine()
+        _run_machine(examples)
         failed = False
         print(f"{PublicationMachine.sequences} sequences; publications by basis: {dict(BASES)}")
     finally:
         path = os.environ.get("ECM_OPS_ADVERSARIAL_REPORT")
-        if path:  # for bench/bench_invariant.py
+        if path:  # for bench/bench_invariant.py: the shards of one run add up
+            try:
+                with open(path) as fh:
+                    report = json.load(fh)
+            except (OSError, ValueError):
+                report = {"sequences": 0, "violations": 0, "bases": {}}
+            report["sequences"] += PublicationMachine.sequences
+            report["violations"] += int(failed)
+            for basis, n in BASES.items():
+                report["bases"][basis] = report["bases"].get(basis, 0) + n
             with open(path, "w") as fh:
-                json.dump(
-                    {
-                        "sequences": PublicationMachine.sequences,
-                        "violations": int(failed),
-                        "bases": dict(BASES),
-                    },
-                    fh,
-                )
+                json.dump(report, fh)
 
 
-def _run_machine():
+def _run_machine(examples: int):
     run_state_machine_as_test(
         PublicationMachine,
         settings=settings(
-            max_examples=EXAMPLES,
+            max_examples=examples,
             stateful_step_count=STEPS,
             deadline=None,
             database=None,
@@ -541,8 +552,9 @@ def _run_machine():
 
 @pytest.mark.django_db
 @pytest.mark.usefixtures("pinned_checks")
-def test_no_sequence_of_actions_breaks_the_publication_invariant(world):
-    _run(world)
+@pytest.mark.parametrize("shard", range(SHARDS))
+def test_no_sequence_of_actions_breaks_the_publication_invariant(world, shard):
+    _run(world, shard_examples(shard))
 
 
 # -- holes the state machine found, pinned as plain regression tests -------------------------

@@ -82,6 +82,9 @@ def construct_page_action_menu(menu_items, request, context):
     page = context.get("page")
     if page is None or page.pk is None or context.get("view") != "edit":
         return
+    names = {getattr(item, "name", "") for item in menu_items}
+    if "approve" not in names and "action-publish" not in names:
+        return  # nothing here to relabel or withhold: no queries (most edit views)
     from ..services.review import approval_progress
 
     progress = approval_progress(page.pk, request.user)
