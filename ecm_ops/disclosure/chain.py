@@ -107,11 +107,13 @@ def problems(page_ids) -> list[tuple[int, int | None, object, str]]:
                 )
             previous = rec.record_hash
         by_pub = {r.publication_id: r for r in records}
-        first = records[0].created_at
+        # Publications before the page's first record predate ecm_ops's disclosure; when the
+        # first record itself is gone, every publication without a record is reported.
+        first = records[0].created_at if records[0].sequence == 1 else None
         for pk, content_digest, at in pubs.get(page_id, ()):
             rec = by_pub.get(pk)
             if rec is None:
-                if at >= first:
+                if first is None or at >= first:
                     out.append((page_id, pk, at, "This publication has no disclosure record."))
             elif rec.content_digest != content_digest:
                 out.append(
