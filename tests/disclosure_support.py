@@ -20,7 +20,14 @@ HUMAN_BODY = " ".join(
 
 
 def publish_human(demo, slug="human-only"):
-    page = news_page(demo, slug=slug)
+    """A page people wrote (its own words, so no other test's AI text is in it)."""
+    page = news_page(
+        demo,
+        slug=slug,
+        title=f"Library opening hours ({slug})",
+        intro=f"The library on {slug} street opens an hour earlier from Monday.",
+        body="<p>Staff asked readers in a survey last spring which hours suit them.</p>",
+    )
     page.get_latest_revision().publish(user=demo["users"]["senior"])
     page.refresh_from_db()
     return page.specific
