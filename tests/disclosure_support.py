@@ -19,6 +19,25 @@ HUMAN_BODY = " ".join(
 )
 
 
+def _ai_text(slug: str) -> dict:
+    """Text for a page the model "wrote", its own per slug (AI-ness is a property of text:
+    two pages with the same words share it)."""
+    return {
+        "title": f"Council agrees the budget ({slug})",
+        "intro": f"The council agreed next year's budget for {slug} on Tuesday evening.",
+        "body": f"<p>Spending on parks in the {slug} district rises slightly next year.</p>",
+    }
+
+
+def _mark_ai(page, demo):
+    """The whole latest revision is model output (rows the save already derived from text
+    shared with another test page are replaced)."""
+    from ecm_ops.models import FieldProvenance
+
+    FieldProvenance.objects.filter(revision=page.get_latest_revision()).delete()
+    mark_ai(page, draft_by=demo["users"]["editor"])
+
+
 def publish_human(demo, slug="human-only"):
     """A page people wrote (its own words, so no other test's AI text is in it)."""
     page = news_page(
@@ -35,8 +54,8 @@ def publish_human(demo, slug="human-only"):
 
 def publish_ai_approved(demo, capture, slug="ai-standard"):
     """An AI-written page submitted by the editor and approved by the senior editor."""
-    page = news_page(demo, slug=slug)
-    mark_ai(page, draft_by=demo["users"]["editor"])
+    page = news_page(demo, slug=slug, **_ai_text(slug))
+    _mark_ai(page, demo)
     case = submit(page, demo["users"]["editor"], capture)
     with capture(execute=True):
         review_service.approve(case.pk, demo["users"]["senior"])
@@ -75,8 +94,8 @@ def publish_ai_heavily_edited(demo, client, capture):
 
 def publish_overridden(demo, client, capture, slug="ai-override"):
     """AI text published by the site admin with the review override and a reason."""
-    page = news_page(demo, slug=slug)
-    mark_ai(page, draft_by=demo["users"]["editor"])
+    page = news_page(demo, slug=slug, **_ai_text(slug))
+    _mark_ai(page, demo)
     client.force_login(demo["users"]["admin"])
     with capture(execute=True):
         response = client.post(
