@@ -59,5 +59,23 @@ def test_a_reader_sees_the_label_and_machines_the_json_ld(
             page.go_back()
             label.get_by_role("link", name="Evidence for this page").click()
             expect(page.locator("dd").first).to_have_text("AI-generated, not reviewed")
+
+            # The publisher's side: the readable evidence record in the page's admin.
+            from django.urls import reverse
+
+            from sandbox_site.content.demo_data import DEMO_USERS
+
+            page.goto(f"{live_server.url}/admin/login/")
+            page.fill("input[name=username]", "senior")
+            page.fill("input[name=password]", DEMO_USERS["senior"][0])
+            page.click("button[type=submit]")
+            page.wait_for_url(f"{live_server.url}/admin/")
+            # (The edit view's header links here: tests/test_disclosure_front.py checks it.)
+            evidence = reverse("ecm_ops:disclosure_evidence", args=[reviewed.pk])
+            page.goto(f"{live_server.url}{evidence}")
+            expect(page.locator("[data-ecm-level]")).to_contain_text("AI-generated, human-reviewed")
+            expect(page.locator("[data-ecm-verdict]")).to_have_text("ok")
+            page.set_viewport_size({"width": 1280, "height": 1100})
+            page.screenshot(path=str(SCREENSHOTS / "disclosure_admin_evidence.png"), full_page=True)
         finally:
             browser.close()

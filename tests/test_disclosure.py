@@ -280,3 +280,44 @@ def test_the_disclosure_adds_a_small_constant_number_of_queries(demo, capture, m
         review_service.approve(case.pk, demo["users"]["senior"])
     assert counted[0] == 2  # human text: the chain's last hash and the insert
     assert counted[1] == counted[2] == 4, counted  # + the insert: hash, AI index, approvals
+
+
+# The mapping table itself --------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "basis, share, level, exemption, source",
+    [
+        ("human", 0.0, "human", False, "digitalCreation"),
+        ("review", 0.49, "ai_assisted_reviewed", True, "compositeWithTrainedAlgorithmicMedia"),
+        ("review", 0.5, "ai_generated_reviewed", True, "trainedAlgorithmicMedia"),
+        ("skipped", 0.2, "ai_unreviewed", False, "compositeWithTrainedAlgorithmicMedia"),
+        ("skipped", 1.0, "ai_unreviewed", False, "trainedAlgorithmicMedia"),
+        ("override", 0.9, "ai_unreviewed", False, "trainedAlgorithmicMedia"),
+    ],
+)
+def test_the_table_maps_basis_and_share_to_a_level(basis, share, level, exemption, source):
+    from ecm_ops.disclosure.levels import derive
+
+    decision = derive(basis, share, "/home/news/x/")
+    assert (decision.level, decision.exemption, decision.source_type) == (level, exemption, source)
+    assert decision.label_shown == (level in ("ai_generated_reviewed", "ai_unreviewed"))
+
+
+def test_the_longest_section_prefix_wins_and_never_hides_unreviewed_text(settings):
+    from ecm_ops.disclosure.levels import label_shown
+
+    settings.ECM_OPS = {
+        **settings.ECM_OPS,
+        "DISCLOSURE": {
+            "SECTIONS": {
+                "/home/": {"ai_assisted_reviewed": True, "ai_generated_reviewed": False},
+                "/home/news/": {"ai_assisted_reviewed": False},
+            }
+        },
+    }
+    assert label_shown("ai_assisted_reviewed", "/home/health/a/")
+    assert not label_shown("ai_assisted_reviewed", "/home/news/a/")
+    assert not label_shown("ai_generated_reviewed", "/home/news/a/")  # from "/home/"
+    assert label_shown("ai_generated_reviewed", "/elsewhere/")
+    assert label_shown("ai_unreviewed", "/home/news/a/")

@@ -70,7 +70,11 @@ def page_evidence(request, page_id: int):
         "record": chosen,
         "ev": ev,
         "level_name": levels.DisclosureLevel(chosen.level).label if chosen else "",
-        "fields": sorted((ev.get("content") or {}).get("fields", {}).items()),
+        "fields": [
+            (name, f"{share:.0%}")
+            for name, share in sorted((ev.get("content") or {}).get("fields", {}).items())
+        ],
+        "ai_share": f"{chosen.ai_share:.0%}" if chosen else "",
         "verdict": verdict,
         "chain_problems": chain_problems,
         "public_url": present.evidence_url(page) if page.live else "",
