@@ -15,6 +15,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
+from django.views.decorators.http import require_safe
 from wagtail.models import Page
 
 from ..conf import ecm_settings
@@ -28,6 +29,7 @@ def _may_read(user, page) -> bool:
     return page.permissions_for_user(user).can_edit() or can_view_audit(user, page)
 
 
+@require_safe
 def page_evidence(request, page_id: int):
     """The evidence records of ``page``, newest first; ``?record=N`` picks one,
     ``?format=json`` downloads it."""
@@ -82,6 +84,7 @@ def page_evidence(request, page_id: int):
     return TemplateResponse(request, "ecm_ops/disclosure/evidence.html", context)
 
 
+@require_safe
 def explained(request):
     """The public page the label links to: what each level means, under this site's table."""
     context = {
@@ -91,6 +94,7 @@ def explained(request):
     return TemplateResponse(request, "ecm_ops/disclosure/explained.html", context)
 
 
+@require_safe
 def public_evidence(request, page_id: int):
     """The minimal public evidence of a live, public page (``PUBLIC_EVIDENCE`` only):
     HTML, or JSON with ``?format=json``. 404 for anything not public."""
