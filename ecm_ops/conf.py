@@ -112,11 +112,47 @@ DEFAULTS: dict[str, Any] = {
         "offline": {"input": 0.0, "output": 0.0, "cache_read": 0.0, "cache_write": 0.0},
     },
     "BUDGETS": {"USER_DAILY_TOKENS": None, "SITE_MONTHLY_TOKENS": None},
+    # AI disclosure on published pages (ecm_ops.disclosure; README "AI disclosure").
+    "DISCLOSURE": {
+        # An AI-written share at or above this is "AI-generated"; below it, "AI-assisted".
+        "AI_GENERATED_SHARE": 0.5,
+        # Per level: whether the reader label shows ("required" for unreviewed AI text is
+        # the law and cannot be lowered) and its short text. Publishers may label more
+        # strictly than the law: e.g. {"ai_assisted_reviewed": {"LABEL": True}}.
+        "LEVELS": {
+            "human": {"LABEL": False, "TEXT": "Written by our editorial team."},
+            "ai_assisted_reviewed": {
+                "LABEL": False,
+                "TEXT": "Written with AI assistance and reviewed by our editors.",
+            },
+            "ai_generated_reviewed": {
+                "LABEL": True,
+                "TEXT": "Generated with AI and reviewed by our editors.",
+            },
+            "ai_unreviewed": {
+                "LABEL": True,
+                "TEXT": "Generated with AI. This text was not reviewed by a person.",
+            },
+        },
+        # Stricter label settings per section: {"/home/health/": {"ai_assisted_reviewed":
+        # True}} (a page's url_path prefix -> level -> show the label); the longest prefix wins.
+        "SECTIONS": {},
+        # Where the label's "what does this mean?" link goes (None: ecm_ops's own page when
+        # ecm_ops.urls is included, else no link).
+        "EXPLANATION_URL": None,
+        # Serve a minimal public evidence record per page at ecm_ops.urls' stable URL.
+        "PUBLIC_EVIDENCE": False,
+        # Add an "AI-Disclosure" response header to page responses (needs the middleware
+        # ecm_ops.disclosure.middleware.DisclosureHeaderMiddleware).
+        "RESPONSE_HEADER": False,
+        # "default" (a text label) or "eu_icon" (the EU-style "AI" icon before the text).
+        "STYLE": "default",
+    },
 }
 
 
 #: Dict settings whose keys are the site's own (page types, check ids, models): replaced whole.
-FREE_FORM = {"PRICES", "CHECK_TIME_BUDGETS", "TEXT_FIELDS", "READABILITY_TARGETS"}
+FREE_FORM = {"PRICES", "CHECK_TIME_BUDGETS", "TEXT_FIELDS", "READABILITY_TARGETS", "SECTIONS"}
 
 
 def _merge(defaults: dict[str, Any], overrides: dict[str, Any], path: str) -> dict[str, Any]:
@@ -142,7 +178,39 @@ def ecm_settings() -> dict[str, Any]:
         raise ImproperlyConfigured("ECM_OPS must be a dict.")
     merged = _merge(DEFAULTS, user, "")
     _validate_job_timeouts(merged)
+    _validate_disclosure(merged["DISCLOSURE"])
     return merged
+
+
+def _validate_disclosure(conf: dict[str, Any]) -> None:
+    """Refuse a disclosure table that labels less than the law asks, or names unknown levels."""
+    levels = DEFAULTS["DISCLOSURE"]["LEVELS"]
+    if conf["LEVELS"]["ai_unreviewed"]["LABEL"] is not True:
+        raise ImproperlyConfigured(
+            "ECM_OPS DISCLOSURE.LEVELS.ai_unreviewed.LABEL must stay True: AI text published "
+            "without human review must be labelled (EU AI Act Art. 50(4))."
+        )
+    share = conf["AI_GENERATED_SHARE"]
+    if not isinstance(share, int | float) or not 0 < share <= 1:
+        raise ImproperlyConfigured("ECM_OPS DISCLOSURE.AI_GENERATED_SHARE must be in (0, 1].")
+    if conf["STYLE"] not in ("default", "eu_icon"):
+        raise ImproperlyConfigured('ECM_OPS DISCLOSURE.STYLE must be "default" or "eu_icon".')
+    for prefix, per_level in conf["SECTIONS"].items():
+        if not (isinstance(prefix, str) and prefix.startswith("/") and isinstance(per_level, dict)):
+            raise ImproperlyConfigured(
+                "ECM_OPS DISCLOSURE.SECTIONS maps a page url_path prefix such as "
+                f"'/home/news/' to {{level: True/False}}, not {prefix!r}."
+            )
+        for level, show in per_level.items():
+            if level not in levels or not isinstance(show, bool):
+                raise ImproperlyConfigured(
+                    f"ECM_OPS DISCLOSURE.SECTIONS[{prefix!r}]: {level!r} must be one of "
+                    f"{', '.join(levels)} with True or False."
+                )
+            if level == "ai_unreviewed" and not show:
+                raise ImproperlyConfigured(
+                    "ECM_OPS DISCLOSURE.SECTIONS cannot hide the label of unreviewed AI text."
+                )
 
 
 def _validate_job_timeouts(merged: dict[str, Any]) -> None:

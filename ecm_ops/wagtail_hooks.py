@@ -11,6 +11,7 @@ from wagtail.admin.widgets.button import Button
 from .admin import findings as findings_admin
 from .admin import review_hooks, viewsets
 from .admin import urls as admin_urls
+from .disclosure import middleware as disclosure_middleware
 from .services import audit, page_events
 
 
@@ -94,6 +95,24 @@ def generate_button(page, user, view_name, next_url=None):
             attrs={"data-ecm-generate": ""},
             priority=5,
         )
+
+
+@hooks.register("register_page_header_buttons")
+def disclosure_button(page, user, view_name, next_url=None):
+    """The page's AI disclosure evidence, once it has been published."""
+    if page.first_published_at and page.permissions_for_user(user).can_edit():
+        yield Button(
+            _("AI disclosure evidence"),
+            reverse("ecm_ops:disclosure_evidence", args=[page.pk]),
+            icon_name="doc-full",
+            priority=60,
+        )
+
+
+@hooks.register("before_serve_page")
+def note_served_page(page, request, serve_args, serve_kwargs):
+    """For the optional AI-Disclosure response header (ecm_ops.disclosure.middleware)."""
+    disclosure_middleware.note_served_page(page, request)
 
 
 @hooks.register("insert_editor_js")

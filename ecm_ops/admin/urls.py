@@ -2,6 +2,7 @@ from django.urls import path
 
 from . import audit as audit_views
 from . import authority as authority_views
+from . import disclosure as disclosure_views
 from . import drafts, queue, review
 from . import findings as findings_views
 from . import incidents as incident_views
@@ -43,4 +44,9 @@ urlpatterns = [
     path("audit/", audit_views.audit_trail, name="audit_trail"),
     path("audit/results/", audit_views.audit_trail_results, name="audit_trail_results"),
     path("audit/published/", audit_views.export_view, name="audit_export"),
+    path(
+        "pages/<int:page_id>/disclosure/",
+        disclosure_views.page_evidence,
+        name="disclosure_evidence",
+    ),
 ]

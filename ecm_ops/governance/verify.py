@@ -77,11 +77,25 @@ def verify(since=None, until=None, batch_size: int = 500, page_ids=None) -> Repo
         pubs = pubs.filter(published_at__gte=since)
     if until is not None:
         pubs = pubs.filter(published_at__lt=until)
-    pks = list(pubs.order_by("published_at", "pk").values_list("pk", flat=True))
+    rows = list(pubs.order_by("published_at", "pk").values_list("pk", "page_id"))
+    pks = [pk for pk, _page in rows]
     for start in range(0, len(pks), batch_size):
         _verify_batch(pks[start : start + batch_size], report)
+    _disclosure_chains({page for _pk, page in rows}, report)
     _unguarded_log_entries(since, until, report, page_ids)
     return report
+
+
+def _disclosure_chains(page_ids, report: Report) -> None:
+    """The hash chain of each page's disclosure records is intact (:mod:`ecm_ops.disclosure`)."""
+    from ..disclosure import chain
+
+    page_ids = list(page_ids)
+    for start in range(0, len(page_ids), 500):
+        for page_id, pub_id, at, message in chain.problems(page_ids[start : start + 500]):
+            report.violations.append(Violation(page_id, at, "disclosure", message, pub_id))
+            if pub_id is not None:
+                report.verdicts[pub_id] = f"disclosure: {message}"
 
 
 def _verify_batch(pks, report: Report) -> None:

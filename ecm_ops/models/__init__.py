@@ -1,6 +1,7 @@
 """ecm_ops models, one module per aggregate."""
 
 from ..workflows import RiskTieredReviewTask  # noqa: E402  (a Wagtail Task is a model)
+from .disclosure import DisclosureLevel, DisclosureRecord
 from .drafts import DraftRequest, FieldProvenance
 from .fingerprints import PageFingerprint, PageFingerprintBand
 from .governance import (
@@ -27,6 +28,8 @@ __all__ = [
     "AIShingle",
     "Publication",
     "Approval",
+    "DisclosureLevel",
+    "DisclosureRecord",
     "DraftRequest",
     "EscalationTimer",
     "FieldProvenance",

@@ -160,6 +160,7 @@ def audit_records(section: Page, since: datetime, until: datetime) -> list[dict]
     wanted = {r for r in (*pub_rev_ids.values(), *ai_rev_ids.values()) if r}
     full = {r.pk: r for r in Revision.objects.filter(pk__in=wanted)}
     verdicts = _verdicts(page_ids, since, until, last_publish)
+    disclosures = _disclosures(page_ids, since, until, last_publish)
 
     records = []
     for pid in page_ids:
@@ -200,6 +201,9 @@ def audit_records(section: Page, since: datetime, until: datetime) -> list[dict]
                 "overrides": [_event(e) for e in events[pid] if e.action in OVERRIDE_ACTIONS],
                 "events": [_event(e) for e in events[pid]],
                 "ai_vs_published": _diff(full.get(ai_rev_ids.get(pid)), full.get(pub_id)),
+                # The disclosure made with that publication (ecm_ops.disclosure): the same
+                # record the page's admin evidence screen downloads.
+                "disclosure": disclosures.get(pid),
             }
         )
     return records
@@ -226,6 +230,29 @@ def _verdicts(page_ids, since, until, last_publish) -> dict[int, str]:
     for v in report.violations:
         if v.kind == "unguarded" and v.at == last_publish[v.page_id].timestamp:
             out[v.page_id] = f"unguarded: {v.message}"
+    return out
+
+
+def _disclosures(page_ids, since, until, last_publish) -> dict[int, dict]:
+    """``{page_id: disclosure record}`` of each page's last publication in the range (one
+    query)."""
+    from ..disclosure.present import export as export_disclosure
+    from ..models import DisclosureRecord
+
+    out = {}
+    for record in (
+        DisclosureRecord.objects.filter(
+            page_id__in=page_ids, created_at__gte=since, created_at__lt=until + timedelta(minutes=2)
+        )
+        .select_related("publication")
+        .order_by("sequence")
+    ):
+        publish = last_publish[record.page_id]
+        if (
+            record.publication.revision_id == publish.revision_id
+            and record.created_at <= publish.timestamp + timedelta(minutes=2)
+        ):
+            out[record.page_id] = export_disclosure(record)  # the latest wins
     return out
 
 
@@ -345,6 +372,19 @@ def csv_rows(records: list[dict]):
             f"revision {rec['published']['revision']}; human review: {rec['human_review']}; "
             f"verifier: {rec['published']['verdict']}",
         ]
+        disclosure = rec.get("disclosure")
+        if disclosure:
+            yield [
+                *base,
+                "disclosure",
+                disclosure["created_at"].isoformat(),
+                disclosure["responsible"] or "",
+                "",
+                f"{disclosure['level']}; label "
+                f"{'shown' if disclosure['label_shown'] else 'not shown'}; exemption "
+                f"{'applies' if disclosure['exemption'] else 'does not apply'}; record "
+                f"{disclosure['sequence']} {disclosure['record_hash']}",
+            ]
         diff = rec["ai_vs_published"]
         if diff:
             yield [

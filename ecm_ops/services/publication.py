@@ -24,6 +24,7 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.db import connection, transaction
 
 from ..content_checks.canonical import canonical_text
+from ..disclosure import record_publication
 from ..governance import invariant
 from ..models import Publication
 from . import PermissionDenied, audit
@@ -174,6 +175,7 @@ def _record(instance, verdict, actor, override, obj=None) -> Publication:
         reasons=[override.reason] if override else verdict.reasons[:1],
         content=obj.serializable_data(),
     )
+    record_publication(publication, verdict, obj, override)  # issue 12: AI disclosure
     return publication
 
 

@@ -14,10 +14,13 @@ from wagtail.models import Page
 # page types stay, without ecm_ops's panel.
 if "ecm_ops" in settings.INSTALLED_APPS:
     from ecm_ops.admin.panels import AIProvenancePanel
+    from ecm_ops.disclosure.api import disclosure_api_field
 
     AI_PANELS = [AIProvenancePanel()]
+    AI_API_FIELDS = [disclosure_api_field()]
 else:
     AI_PANELS = []
+    AI_API_FIELDS = []
 
 
 class HomePage(Page):
@@ -51,6 +54,7 @@ class NewsArticle(Page):
     ]
     parent_page_types = ["content.SectionPage"]
     ecm_ops_text_fields = ["intro", "body"]
+    api_fields = [*AI_API_FIELDS]
 
 
 class AdviceArticleTag(TaggedItemBase):
@@ -86,3 +90,4 @@ class AdviceArticle(Page):
     ]
     parent_page_types = ["content.SectionPage"]
     ecm_ops_text_fields = ["intro", "body"]
+    api_fields = [*AI_API_FIELDS]

@@ -23,6 +23,8 @@ INSTALLED_APPS = [
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
     "wagtail.contrib.settings",
+    "wagtail.api.v2",  # the headless API (ecm_ops's AI disclosure field)
+    "rest_framework",
     "wagtail.embeds",
     "wagtail.sites",
     "wagtail.users",
@@ -51,6 +53,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
+    # The optional AI-Disclosure response header (ECM_OPS DISCLOSURE RESPONSE_HEADER).
+    "ecm_ops.disclosure.middleware.DisclosureHeaderMiddleware",
 ]
 
 AUTHENTICATION_BACKENDS = [
@@ -107,6 +111,8 @@ RQ_QUEUES = {"default": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 300}} if REDIS_URL
 ECM_OPS = {
     "JOB_BACKEND": "rq" if REDIS_URL else "inline",
     "PII_ALLOWLIST": ["newsroom@example.com"],
+    # The demo shows every disclosure option: the header and the public evidence pages.
+    "DISCLOSURE": {"RESPONSE_HEADER": True, "PUBLIC_EVIDENCE": True},
 }
 
 LANGUAGE_CODE = "en-gb"

@@ -14,3 +14,6 @@ from .test import INSTALLED_APPS
 ECM_OPS_ONLY = {"ecm_ops", "guardian", "django_fsm"}
 INSTALLED_APPS = [app for app in INSTALLED_APPS if app not in ECM_OPS_ONLY]
 AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
+from .test import MIDDLEWARE  # noqa: E402
+
+MIDDLEWARE = [m for m in MIDDLEWARE if not m.startswith("ecm_ops.")]
