@@ -112,7 +112,13 @@ DEFAULTS: dict[str, Any] = {
         "offline": {"input": 0.0, "output": 0.0, "cache_read": 0.0, "cache_write": 0.0},
     },
     "BUDGETS": {"USER_DAILY_TOKENS": None, "SITE_MONTHLY_TOKENS": None},
+    # Section readiness (Content ops -> Setup): "off", "warn" (editors are told what is missing
+    # when they draft in a section that is not ready) or "enforce" (AI drafting there is
+    # refused with the list of what is missing).
+    "READINESS_ENFORCEMENT": "off",
 }
+
+READINESS_MODES = ("off", "warn", "enforce")
 
 
 #: Dict settings whose keys are the site's own (page types, check ids, models): replaced whole.
@@ -142,6 +148,11 @@ def ecm_settings() -> dict[str, Any]:
         raise ImproperlyConfigured("ECM_OPS must be a dict.")
     merged = _merge(DEFAULTS, user, "")
     _validate_job_timeouts(merged)
+    if merged["READINESS_ENFORCEMENT"] not in READINESS_MODES:
+        raise ImproperlyConfigured(
+            f"ECM_OPS READINESS_ENFORCEMENT is {merged['READINESS_ENFORCEMENT']!r}; use one "
+            f"of {', '.join(repr(m) for m in READINESS_MODES)}."
+        )
     return merged
 
 

@@ -2,7 +2,7 @@ from django.urls import path
 
 from . import audit as audit_views
 from . import authority as authority_views
-from . import drafts, queue, review
+from . import drafts, queue, review, setup
 from . import findings as findings_views
 from . import incidents as incident_views
 
@@ -43,4 +43,5 @@ urlpatterns = [
     path("audit/", audit_views.audit_trail, name="audit_trail"),
     path("audit/results/", audit_views.audit_trail_results, name="audit_trail_results"),
     path("audit/published/", audit_views.export_view, name="audit_export"),
+    path("setup/", setup.SetupView.as_view(), name="setup"),
 ]
