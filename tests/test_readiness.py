@@ -427,3 +427,23 @@ def test_queries_do_not_grow_with_sections(ready_demo):
     many, n_many = _queries()
     assert (n_few, n_many) == (7, 27)
     assert few == many <= 20, (ContentTypeCacheWarm, few, many)
+
+
+def test_manage_py_check_warns_on_the_same_problems(ready_demo, settings):
+    from ecm_ops.system_checks import check_setup
+
+    settings.DEFAULT_FROM_EMAIL = "newsroom@example.com"
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    (warning,) = check_setup()
+    health = card("Health & Money").policy
+    assert warning.id == "ecm_ops.W117"
+    assert warning.obj == health
+    assert "“Health & Money” — Escalation configured: an overdue review at tier “High”" in str(
+        warning.msg
+    )
+    assert warning.hint.endswith(reverse("ecm_ops_risk_policies:edit", args=[health.pk]))
+    health.escalation_group = Group.objects.get(name="Senior editors")
+    health.save()
+    assert check_setup() == []
+    RiskPolicy.objects.all().delete()
+    assert [w.id for w in check_setup()] == ["ecm_ops.W100"]
