@@ -71,9 +71,7 @@ def test_demo_news_is_ready_and_health_is_not_with_the_reason(ready_demo):
         "set an escalation group with members."
     ]
     escalation = item("Health & Money", "escalation")
-    assert escalation.fix_url == reverse(
-        "ecm_ops_risk_policies:edit", args=[health.policy.pk]
-    )
+    assert escalation.fix_url == reverse("ecm_ops_risk_policies:edit", args=[health.policy.pk])
     assert [a["ok"] for a in health.areas()] == [True, True, False, True]
 
 
@@ -182,7 +180,7 @@ def test_no_recent_sweep_is_missing(demo):
 
 
 def test_policy_without_tiers_is_missing(ready_demo):
-    policy = RiskPolicy.objects.create(name="Opinion", section=_new_section(ready_demo, "opinion"))
+    RiskPolicy.objects.create(name="Opinion", section=_new_section(ready_demo, "opinion"))
     c = card("Opinion")
     assert not c.ready
     assert any("the policy has no tiers" in line for line in c.missing)
@@ -199,9 +197,7 @@ def test_too_few_approvers_is_missing(ready_demo):
     tier = ReviewTier.objects.get(policy__name="News", label="Standard")
     remove_perm("ecm_ops.approve_tier", senior, tier)
     i = item("News", "approvers")
-    assert i.problems == [
-        "tier “Standard” needs 1 approval(s) but 0 active person(s) may approve."
-    ]
+    assert i.problems == ["tier “Standard” needs 1 approval(s) but 0 active person(s) may approve."]
     assert i.fix_url == reverse("ecm_ops:policy_authority", args=[tier.policy_id])
 
 
@@ -345,7 +341,7 @@ def test_setup_screen_for_site_admins_only(ready_demo, client_for):
     text = response.text
     assert "Background jobs run" in text and "Inline mode" in text
     assert "E-mail is configured" in text
-    assert 'data-ecm-scorecard="%d"' % card("Health & Money").policy.pk in text
+    assert f'data-ecm-scorecard="{card("Health & Money").policy.pk}"' in text
     assert "nobody to escalate to" in text
     assert "{'" not in text and "ecm_ops.W" not in text  # no reprs, no check ids
     for user in ("editor", "senior", "legal"):  # Wagtail sends them home with a message
@@ -356,16 +352,16 @@ def test_setup_screen_for_site_admins_only(ready_demo, client_for):
 def test_setup_menu_item_only_for_site_admins(ready_demo, client_for):
     url = reverse("ecm_ops:setup")
     assert url in client_for(ready_demo["users"]["admin"]).get(reverse("wagtailadmin_home")).text
-    assert url not in client_for(ready_demo["users"]["senior"]).get(
-        reverse("wagtailadmin_home")
-    ).text
+    assert (
+        url not in client_for(ready_demo["users"]["senior"]).get(reverse("wagtailadmin_home")).text
+    )
 
 
 def test_scorecard_on_the_risk_policy(ready_demo, client_for):
     health = card("Health & Money").policy
     client = client_for(ready_demo["users"]["admin"])
     text = client.get(reverse("ecm_ops_risk_policies:edit", args=[health.pk])).text
-    assert 'data-ecm-scorecard="%d"' % health.pk in text
+    assert f'data-ecm-scorecard="{health.pk}"' in text
     assert "Not ready" in text and "nobody to escalate to" in text
     assert client.get(reverse("ecm_ops_risk_policies:add")).status_code == 200
 
