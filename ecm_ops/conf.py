@@ -148,7 +148,13 @@ DEFAULTS: dict[str, Any] = {
         # "default" (a text label) or "eu_icon" (the EU-style "AI" icon before the text).
         "STYLE": "default",
     },
+    # Section readiness (Content ops -> Setup): "off", "warn" (editors are told what is missing
+    # when they draft in a section that is not ready) or "enforce" (AI drafting there is
+    # refused with the list of what is missing).
+    "READINESS_ENFORCEMENT": "off",
 }
+
+READINESS_MODES = ("off", "warn", "enforce")
 
 
 #: Dict settings whose keys are the site's own (page types, check ids, models): replaced whole.
@@ -179,6 +185,11 @@ def ecm_settings() -> dict[str, Any]:
     merged = _merge(DEFAULTS, user, "")
     _validate_job_timeouts(merged)
     _validate_disclosure(merged["DISCLOSURE"])
+    if merged["READINESS_ENFORCEMENT"] not in READINESS_MODES:
+        raise ImproperlyConfigured(
+            f"ECM_OPS READINESS_ENFORCEMENT is {merged['READINESS_ENFORCEMENT']!r}; use one "
+            f"of {', '.join(repr(m) for m in READINESS_MODES)}."
+        )
     return merged
 
 

@@ -70,3 +70,64 @@ def check_installation(app_configs=None, **kwargs):
                 )
             )
     return errors
+
+
+#: ``manage.py check`` ids of the setup checklist's items (Content ops → Setup).
+READINESS_CHECK_IDS = {
+    "sections": "ecm_ops.W100",
+    "email": "ecm_ops.W101",
+    "workflow": "ecm_ops.W110",
+    "templates": "ecm_ops.W111",
+    "checks": "ecm_ops.W112",
+    "monitoring": "ecm_ops.W113",
+    "sweep": "ecm_ops.W114",
+    "tiers": "ecm_ops.W115",
+    "approvers": "ecm_ops.W116",
+    "escalation": "ecm_ops.W117",
+    "verify": "ecm_ops.W118",
+}
+
+
+@checks.register()
+def check_setup(app_configs=None, **kwargs):
+    """The setup checklist as warnings: the same items, worded the same way. It reads the
+    database (silently skipped before ``migrate`` has created the tables) but never contacts
+    Redis: whether workers run is on the Setup screen only, so ``check`` cannot hang on an
+    unreachable queue."""
+    from django.db import DatabaseError
+
+    from . import conf
+
+    try:
+        conf.ecm_settings()
+    except ImproperlyConfigured:
+        return []  # reported by check_installation
+    from .services import readiness
+
+    try:
+        sections = readiness.readiness_for()
+    except DatabaseError:
+        return []
+    warnings = []
+    site = [readiness.item_sections([s.policy for s in sections]), readiness.item_email()]
+    for item in site:
+        for problem in item.problems:
+            warnings.append(
+                checks.Warning(
+                    f"{item.label}: {problem}",
+                    hint=f"{item.fix_label}: {item.fix_url}" if item.fix_url else None,
+                    id=READINESS_CHECK_IDS[item.key],
+                )
+            )
+    for card in sections:
+        for item in card.items:
+            for problem in item.problems:
+                warnings.append(
+                    checks.Warning(
+                        f"“{card.section.title}” — {item.label}: {problem}",
+                        hint=f"{item.fix_label}: {item.fix_url}" if item.fix_url else None,
+                        obj=card.policy,
+                        id=READINESS_CHECK_IDS[item.key],
+                    )
+                )
+    return warnings

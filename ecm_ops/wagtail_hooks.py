@@ -49,6 +49,12 @@ def _may_see_audit(user) -> bool:
     return user.is_superuser or user.has_perm(VIEW_AUDIT) or holds_any_tier_authority(user)
 
 
+def _may_see_setup(user) -> bool:
+    from .admin.setup import can_view_setup
+
+    return can_view_setup(user)
+
+
 @hooks.register("register_admin_menu_item")
 def register_menu():
     items = [
@@ -67,6 +73,13 @@ def register_menu():
             icon_name="history",
             order=130,
             shown=_may_see_audit,
+        ),
+        _ShownIf(
+            _("Setup"),
+            reverse("ecm_ops:setup"),
+            icon_name="cog",
+            order=400,
+            shown=_may_see_setup,
         ),
     ] + [vs.get_menu_item(order=200 + i) for i, vs in enumerate(viewsets.ALL)]
     return SubmenuMenuItem(

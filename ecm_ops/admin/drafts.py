@@ -20,7 +20,7 @@ from ..drafting.new_page import can_create, create_page_and_request_draft
 from ..drafting.service import cancel_draft, request_draft, usable_templates
 from ..models import DraftRequest
 from ..providers.base import provider_label
-from ..services import PermissionDenied, ServiceError
+from ..services import PermissionDenied, ServiceError, readiness
 from ..states import JobStatus
 from .forms import BriefForm
 from .refusals import refusals
@@ -44,11 +44,27 @@ def _brief_form(request, page_model):
     return form, off_label
 
 
+def _not_ready(page) -> dict:
+    """What the section of ``page`` (a page, or the parent of a new one) still misses, for the
+    brief screen (``READINESS_ENFORCEMENT`` "warn" or "enforce"; nothing when "off")."""
+    try:
+        return {"not_ready": readiness.drafting_gate(page), "not_ready_refused": False}
+    except readiness.NotReady as exc:
+        return {"not_ready": exc.missing, "not_ready_refused": True}
+
+
 def _render(request, form, off_label, status, **context):
+    gate_page = context.get("page") or context.get("parent")
     return TemplateResponse(
         request,
         "ecm_ops/drafts/generate.html",
-        {"form": form, "provider": provider_label(), "off_label_ids": off_label, **context},
+        {
+            "form": form,
+            "provider": provider_label(),
+            "off_label_ids": off_label,
+            **(_not_ready(gate_page) if gate_page is not None else {}),
+            **context,
+        },
         status=status,
     )
 

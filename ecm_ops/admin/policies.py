@@ -28,6 +28,7 @@ from wagtail.admin.viewsets.model import ModelViewSet
 
 from ..governance.authority import policy_warnings
 from ..models import RiskPolicy
+from .setup import ReadinessPanel
 
 RULE_CONDITIONS = (
     "page_types",
@@ -206,6 +207,7 @@ class RiskPolicyViewSet(ModelViewSet):
     ]
     edit_handler = ObjectList(
         [
+            ReadinessPanel(),
             FieldPanel("name"),
             PageChooserPanel("section"),
             MultiFieldPanel(

@@ -3,7 +3,7 @@ from django.urls import path
 from . import audit as audit_views
 from . import authority as authority_views
 from . import disclosure as disclosure_views
-from . import drafts, queue, review
+from . import drafts, queue, review, setup
 from . import findings as findings_views
 from . import incidents as incident_views
 
@@ -49,4 +49,5 @@ urlpatterns = [
         disclosure_views.page_evidence,
         name="disclosure_evidence",
     ),
+    path("setup/", setup.SetupView.as_view(), name="setup"),
 ]

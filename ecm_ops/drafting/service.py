@@ -15,7 +15,7 @@ from ..jobs import claims, outbox
 from ..models import DraftRequest, PromptTemplate
 from ..models.drafts import ProviderCall
 from ..providers import ProviderError, get_provider
-from ..services import PermissionDenied, ServiceError, audit
+from ..services import PermissionDenied, ServiceError, audit, readiness
 from ..states import JobStatus, TemplateStatus
 from . import budgets, provenance
 from .brief import BriefError, build_request, clean_brief
@@ -53,6 +53,7 @@ def request_draft(page, template_slug: str, brief: dict, user) -> DraftRequest:
             "unlocked, then generate again.",
             status=409,
         )
+    not_ready = readiness.drafting_gate(page)  # raises NotReady under "enforce"
     budgets.check(user)
     template = PromptTemplate.objects.filter(slug=template_slug).first()
     if template is None:
@@ -82,6 +83,7 @@ def request_draft(page, template_slug: str, brief: dict, user) -> DraftRequest:
             template=template.slug,
             version=version.number,
             off_label=off_label,
+            **({"section_not_ready": not_ready} if not_ready else {}),
         )
         outbox.enqueue_on_commit(draft)
     return draft

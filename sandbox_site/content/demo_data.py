@@ -157,6 +157,11 @@ def seed() -> dict:
     news_policy, _ = RiskPolicy.objects.get_or_create(
         section=news, defaults={"name": "News", "minimum_level": 1}
     )
+    # Readiness demo: News escalates overdue reviews to the senior editors (ready), Health &
+    # Money has nobody to escalate to (not ready: Content ops -> Setup says so).
+    if news_policy.escalation_group_id is None:
+        news_policy.escalation_group = Group.objects.get(name="Senior editors")
+        news_policy.save(update_fields=["escalation_group"])
     n_low = _tier(news_policy, 1, "Low", approvals_required=1, auto_skip_allowed=True, sla_hours=48)
     n_std = _tier(news_policy, 2, "Standard", approvals_required=1, sla_hours=24)
     RiskRule.objects.get_or_create(

@@ -1,5 +1,7 @@
 from django.core.management.base import BaseCommand
 
+from ecm_ops.monitoring.sweep import start_sweep
+from ecm_ops.services.readiness import readiness_for
 from sandbox_site.content.demo_data import DEMO_USERS, seed
 
 
@@ -8,6 +10,14 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         seed()
+        # Tonight's sweep, now (ignored when one ran in the last 12 hours): the readiness
+        # scorecard asks for a recent sweep. Inline mode runs it here; with Redis, a worker does.
+        start_sweep("nightly")
         self.stdout.write(self.style.SUCCESS("Demo data is ready. Log in at /admin/ as:"))
         for username, (password, role, _groups, _su) in DEMO_USERS.items():
             self.stdout.write(f"  {username:8} / {password:16} {role}")
+        self.stdout.write("Section readiness (Content ops → Setup):")
+        for card in readiness_for():
+            self.stdout.write(f"  {card.section.title}: {'ready' if card.ready else 'not ready'}")
+            for line in card.missing:
+                self.stdout.write(f"    - {line}")
