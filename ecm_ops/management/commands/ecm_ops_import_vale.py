@@ -55,6 +55,8 @@ class Command(BaseCommand):
             pack.save()
         except ValidationError as exc:  # pragma: no cover - load_folder validated every rule
             raise CommandError("; ".join(exc.messages), returncode=2) from exc
+        for warning in pack.warnings:
+            self.stderr.write(f"warning: {warning}")
         self.stdout.write(
             f"{'Replaced' if existing else 'Created'} rule pack {slug!r} with {len(rules)} "
             f"rule(s); {len(problems)} skipped."
