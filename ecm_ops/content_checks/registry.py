@@ -15,6 +15,9 @@ for every check. Checks that need the database set ``runs_in_thread = False``: a
 connection belongs to its thread (and the caller's transaction must be visible), so such a
 check loads what it needs in :meth:`BaseCheck.prepare`, which the registry calls in the
 caller's thread first (once per batch in monitoring sweeps), and its ``run`` makes no query.
+(A thread is abandoned between Python steps: one long call into C, such as a single search
+with Python's ``re``, runs to its end first. That is why rule packs run with RE2, whose
+searches take time linear in the text.)
 
 Adding a check::
 
