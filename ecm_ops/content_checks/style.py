@@ -55,7 +55,9 @@ def _default_pack() -> tuple[tuple[str, Rule], ...]:
     rules, problems = load_folder(DEFAULT_PACK_DIR)
     for problem in problems:  # pragma: no cover - the shipped pack is tested
         logger.error("Default style pack: %s", problem)
-    return tuple((f"default.{name}", compile_rule(name, rule)) for name, rule in rules.items())
+    return tuple(
+        (f"default.{name}", compile_rule(name, rule, trusted=True)) for name, rule in rules.items()
+    )
 
 
 @lru_cache(maxsize=64)

@@ -156,6 +156,49 @@ def to_sentence(options: list[str]) -> str:
     return options[0] if len(options) == 1 else ", ".join(options[:-1]) + " or " + options[-1]
 
 
+class _Span:
+    """A match with character offsets (RE2 runs on the text's UTF-8 bytes, which is much
+    faster than on ``str``; offsets are mapped back to characters)."""
+
+    __slots__ = ("match", "chars")
+
+    def __init__(self, match, chars) -> None:
+        self.match, self.chars = match, chars
+
+    def start(self, group: int = 0) -> int:
+        at = self.match.start(group)
+        return at if at < 0 or self.chars is None else self.chars[at]
+
+    def end(self, group: int = 0) -> int:
+        at = self.match.end(group)
+        return at if at < 0 or self.chars is None else self.chars[at]
+
+    def group_spans(self) -> list[tuple[int, int]]:
+        return [(self.start(i), self.end(i)) for i in range(1, len(self.match.groups()) + 1)]
+
+
+def find(regex, doc, lo: int, hi: int, cache: dict) -> Iterator[_Span]:
+    """``regex.finditer`` over ``doc.text[lo:hi]`` with character offsets into ``doc.text``."""
+    if "utf8" not in cache and not isinstance(regex, re.Pattern):
+        data = doc.text.encode("utf-8")
+        if len(data) == len(doc.text):
+            cache["utf8"] = (data, None, None)
+        else:
+            to_byte = [0]
+            for ch in doc.text:
+                to_byte.append(to_byte[-1] + len(ch.encode("utf-8")))
+            cache["utf8"] = (data, to_byte, {b: i for i, b in enumerate(to_byte)})
+    if isinstance(regex, re.Pattern):  # the shipped pack (trusted, see compile_rule)
+        for m in regex.finditer(doc.text, lo, hi):
+            yield _Span(m, None)
+        return
+    data, to_byte, to_char = cache["utf8"]
+    if to_byte is not None:
+        lo, hi = to_byte[lo], to_byte[hi]
+    for m in regex.finditer(data, lo, hi):
+        yield _Span(m, to_char)
+
+
 class Rule:
     """A compiled rule. ``hits(doc, cache)`` yields :class:`Hit`."""
 
@@ -163,8 +206,11 @@ class Rule:
     default_scope = "text"
     keys: set[str] = set()
 
-    def __init__(self, name: str, rule: dict, vocabulary: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self, name: str, rule: dict, vocabulary: tuple[str, ...] = (), trusted: bool = False
+    ) -> None:
         self.name = name
+        self.trusted = trusted
         self.kind = rule.get("extends")
         level = str(rule.get("level", "warning")).lower()
         if level not in LEVELS:
@@ -190,7 +236,9 @@ class Rule:
 
     def pattern(self, source: str, word: bool = False):
         body = rf"\b(?:{source})\b" if word else f"(?:{source})"
-        return compile_re2(self.name, ("(?i)" if self.ignorecase else "") + "(?m)" + body)
+        full = ("(?i)" if self.ignorecase else "") + "(?m)" + body
+        compiled = compile_re2(self.name, full)  # the syntax check is RE2's for every pack
+        return re.compile(full) if self.trusted else compiled
 
     def excepted(self, observed: str) -> bool:
         return bool(self.exceptions and self.exceptions.search(observed))
@@ -229,7 +277,7 @@ class Existence(Rule):
 
     def hits(self, doc, cache):
         for lo, hi in self.regions(doc, cache):
-            for m in self.regex.finditer(doc.text, lo, hi):
+            for m in find(self.regex, doc, lo, hi, cache):
                 found = doc.text[m.start() : m.end()]
                 if found.strip() and not self.excepted(found.strip()):
                     yield Hit(m.start(), m.end(), self.say(found), self.severity)
@@ -275,7 +323,7 @@ class Substitution(Rule):
 
     def hits(self, doc, cache):
         for lo, hi in self.regions(doc, cache):
-            for m in self.regex.finditer(doc.text, lo, hi):
+            for m in find(self.regex, doc, lo, hi, cache):
                 index = next(i for i in range(len(self.keys_)) if m.start(i + 1) >= 0)
                 start, end = m.start(index + 1), m.end(index + 1)
                 observed = doc.text[start:end].strip()
@@ -322,7 +370,7 @@ class Occurrence(Rule):
         scopes = [p for parts in vale_scopes.parse(self.scope) for _n, p in parts]
         unit = next((u for u in ("sentence", "paragraph") if u in scopes), "block")
         for lo, hi in _units(doc, self.regions(doc, cache), unit, cache):
-            found = [m for m in self.regex.finditer(doc.text, lo, hi) if m.end() > m.start()]
+            found = [m for m in find(self.regex, doc, lo, hi, cache) if m.end() > m.start()]
             n = len(found)
             if (self.max and n > self.max) or (self.min and n < self.min):
                 start, end = (found[0].start(), found[0].end()) if found else (lo, hi)
@@ -345,7 +393,7 @@ class Repetition(Rule):
         text = doc.text
         for lo, hi in self.regions(doc, cache):
             prev, prev_start, count = "", 0, 0
-            for m in self.regex.finditer(text, lo, hi):
+            for m in find(self.regex, doc, lo, hi, cache):
                 curr = text[m.start() : m.end()].strip()
                 same = curr.lower() == prev.lower() if self.ignorecase else curr == prev
                 hit = same and curr != "" and (not self.alpha or curr.isalpha())
@@ -434,9 +482,10 @@ class Conditional(Rule):
         text = doc.text
         defined: set[str] = set()
         for lo, hi in self.regions(doc, cache):
-            for m in self.second.finditer(text, lo, hi):
-                defined.update(g for g in m.groups() if g)  # an unmatched alternative is None
-            for m in self.first.finditer(text, lo, hi):
+            for m in find(self.second, doc, lo, hi, cache):
+                # an alternative that did not take part has no span (-1): skip it
+                defined.update(text[s:e] for s, e in m.group_spans() if s >= 0 and e > s)
+            for m in find(self.first, doc, lo, hi, cache):
                 found = text[m.start() : m.end()]
                 if found and found not in defined and not self.excepted(found):
                     yield Hit(m.start(), m.end(), self.say(found), self.severity)
@@ -452,12 +501,16 @@ TYPES: dict[str, type[Rule]] = {
 }
 
 
-def compile_rule(name: str, rule: dict, vocabulary: tuple[str, ...] = ()) -> Rule:
-    """Raises RuleError for an unsupported type or a bad key."""
+def compile_rule(
+    name: str, rule: dict, vocabulary: tuple[str, ...] = (), trusted: bool = False
+) -> Rule:
+    """Raises RuleError for an unsupported type or a bad key. ``trusted`` (only the pack that
+    ships with ecm_ops) matches with Python's ``re``, which is faster than the RE2 binding on
+    rules with thousands of matches; admin-written rules always match with RE2."""
     kind = rule.get("extends")
     if kind not in TYPES:
         raise RuleError(
             f"Rule {name}: extends '{kind}' is not supported (supported: "
             f"{', '.join(sorted(TYPES))})."
         )
-    return TYPES[kind](name, rule, vocabulary)
+    return TYPES[kind](name, rule, vocabulary, trusted)
