@@ -229,3 +229,30 @@ def test_backreferences_and_lookarounds_are_refused_in_words():
         compile_rule("R", {"extends": "existence", "raw": [r"(\w+) \1"]})
     with pytest.raises(RuleError, match="lookarounds"):
         compile_rule("R", {"extends": "existence", "tokens": [r"(?<!un)likely"]})
+
+
+@pytest.mark.django_db
+def test_import_warns_and_reads_the_vocabulary(tmp_path, capsys):
+    from django.core.management import call_command
+
+    from ecm_ops.content_checks.registry import CheckContext
+    from ecm_ops.content_checks.style import StyleCheck
+    from ecm_ops.models import StyleRulePack
+
+    (tmp_path / "Brands.yml").write_text(
+        "extends: existence\nmessage: \"Check '%s'.\"\ntokens: ['[A-Z][a-z]+[A-Z]\\w*']\n"
+        "scope: [text, alt]\nlimit: 2\n"
+    )
+    accept = tmp_path / "accept.txt"
+    accept.write_text("# brands we use\nGitHub\n")
+    call_command("ecm_ops_import_vale", str(tmp_path), name="brands", vocabulary=str(accept))
+    err = capsys.readouterr().err
+    assert "'limit' is not supported" in err and "scope 'alt'" in err
+    pack = StyleRulePack.objects.get(name="brands")
+    assert pack.vocabulary.splitlines()[1] == "GitHub"
+    from django.test import override_settings
+
+    doc = CanonicalText.from_fields([("body", "GitHub and PayPal.")])
+    with override_settings(ECM_OPS={"STYLE_DEFAULT_PACK": False}):
+        found = [f.excerpt for f in StyleCheck().run(doc, CheckContext())]
+    assert found == ["PayPal"]

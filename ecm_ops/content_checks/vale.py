@@ -45,6 +45,7 @@ import re2
 
 from ..states import Severity
 from . import vale_scopes, vale_yaml
+from .fastmatch import finditer_ci
 
 LEVELS = {"suggestion": Severity.INFO, "warning": Severity.WARNING, "error": Severity.BLOCKER}
 COMMON_KEYS = {"extends", "message", "level", "scope", "link", "description", "action",
@@ -177,9 +178,26 @@ class _Span:
         return [(self.start(i), self.end(i)) for i in range(1, len(self.match.groups()) + 1)]
 
 
+class _Trusted:
+    """A shipped rule's pattern: Python ``re``, plus the source for :mod:`.fastmatch`."""
+
+    __slots__ = ("pattern", "fast")
+
+    def __init__(self, pattern: re.Pattern, fast: str | None) -> None:
+        self.pattern, self.fast = pattern, fast
+
+
 def find(regex, doc, lo: int, hi: int, cache: dict) -> Iterator[_Span]:
     """``regex.finditer`` over ``doc.text[lo:hi]`` with character offsets into ``doc.text``."""
-    if "utf8" not in cache and not isinstance(regex, re.Pattern):
+    if isinstance(regex, _Trusted):
+        if regex.fast and (lo, hi) == (0, len(doc.text)):
+            matches = finditer_ci(regex.fast, doc.text, doc.lower)
+        else:
+            matches = regex.pattern.finditer(doc.text, lo, hi)
+        for m in matches:
+            yield _Span(m, None)
+        return
+    if "utf8" not in cache:
         data = doc.text.encode("utf-8")
         if len(data) == len(doc.text):
             cache["utf8"] = (data, None, None)
@@ -188,10 +206,6 @@ def find(regex, doc, lo: int, hi: int, cache: dict) -> Iterator[_Span]:
             for ch in doc.text:
                 to_byte.append(to_byte[-1] + len(ch.encode("utf-8")))
             cache["utf8"] = (data, to_byte, {b: i for i, b in enumerate(to_byte)})
-    if isinstance(regex, re.Pattern):  # the shipped pack (trusted, see compile_rule)
-        for m in regex.finditer(doc.text, lo, hi):
-            yield _Span(m, None)
-        return
     data, to_byte, to_char = cache["utf8"]
     if to_byte is not None:
         lo, hi = to_byte[lo], to_byte[hi]
@@ -238,7 +252,11 @@ class Rule:
         body = rf"\b(?:{source})\b" if word else f"(?:{source})"
         full = ("(?i)" if self.ignorecase else "") + "(?m)" + body
         compiled = compile_re2(self.name, full)  # the syntax check is RE2's for every pack
-        return re.compile(full) if self.trusted else compiled
+        if not self.trusted:
+            return compiled
+        # The shipped pack: Python's re, with the fast case-insensitive path when it applies.
+        fast = body if self.ignorecase and "^" not in body and "$" not in body else None
+        return _Trusted(re.compile(full), fast)
 
     def excepted(self, observed: str) -> bool:
         return bool(self.exceptions and self.exceptions.search(observed))
