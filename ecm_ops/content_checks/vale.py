@@ -37,6 +37,7 @@ readability, script, consistency) are refused with an error naming the rule.
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -213,6 +214,14 @@ def find(regex, doc, lo: int, hi: int, cache: dict) -> Iterator[_Span]:
         yield _Span(m, to_char)
 
 
+def spans(regex, doc, lo: int, hi: int, cache: dict) -> list[tuple[int, int]]:
+    """``(start, end)`` of every match of ``regex`` in ``doc.text[lo:hi]`` (character offsets),
+    without building a match object per hit where it can be avoided."""
+    if isinstance(regex, _Trusted) and not (regex.fast and (lo, hi) == (0, len(doc.text))):
+        return [m.span() for m in regex.pattern.finditer(doc.text, lo, hi)]
+    return [(m.start(), m.end()) for m in find(regex, doc, lo, hi, cache)]
+
+
 class Rule:
     """A compiled rule. ``hits(doc, cache)`` yields :class:`Hit`."""
 
@@ -387,11 +396,19 @@ class Occurrence(Rule):
     def hits(self, doc, cache):
         scopes = [p for parts in vale_scopes.parse(self.scope) for _n, p in parts]
         unit = next((u for u in ("sentence", "paragraph") if u in scopes), "block")
-        for lo, hi in _units(doc, self.regions(doc, cache), unit, cache):
-            found = [m for m in find(self.regex, doc, lo, hi, cache) if m.end() > m.start()]
-            n = len(found)
+        regions = self.regions(doc, cache)
+        # Every match once per region, then counted per unit (units never cross regions).
+        found = [s for lo, hi in regions for s in spans(self.regex, doc, lo, hi, cache)
+                 if s[1] > s[0]]  # fmt: skip
+        starts = [s for s, _e in found]
+        for lo, hi in _units(doc, regions, unit, cache):
+            first = bisect.bisect_left(starts, lo)
+            last = first
+            while last < len(found) and found[last][1] <= hi:
+                last += 1
+            n = last - first
             if (self.max and n > self.max) or (self.min and n < self.min):
-                start, end = (found[0].start(), found[0].end()) if found else (lo, hi)
+                start, end = found[first] if n else (lo, hi)
                 yield Hit(start, end, self.say(str(n)), self.severity)
 
 
@@ -411,17 +428,19 @@ class Repetition(Rule):
         text = doc.text
         for lo, hi in self.regions(doc, cache):
             prev, prev_start, count = "", 0, 0
-            for m in find(self.regex, doc, lo, hi, cache):
-                curr = text[m.start() : m.end()].strip()
-                same = curr.lower() == prev.lower() if self.ignorecase else curr == prev
-                hit = same and curr != "" and (not self.alpha or curr.isalpha())
+            for start, end in spans(self.regex, doc, lo, hi, cache):
+                curr = text[start:end].strip()
+                if curr != prev and (not self.ignorecase or curr.lower() != prev.lower()):
+                    prev, prev_start, count = curr, start, 0
+                    continue
+                hit = curr != "" and (not self.alpha or curr.isalpha())
                 count = count + 1 if hit else 0
                 if hit and count > self.max:
-                    span = text[prev_start : m.end()]
+                    span = text[prev_start:end]
                     if "\n" not in span and not self.excepted(span):
-                        yield Hit(prev_start, m.end(), self.say(curr), self.severity)
+                        yield Hit(prev_start, end, self.say(curr), self.severity)
                         count = 0
-                prev, prev_start = curr, m.start()
+                prev, prev_start = curr, start
 
 
 class Capitalization(Rule):
