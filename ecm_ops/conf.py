@@ -77,6 +77,9 @@ DEFAULTS: dict[str, Any] = {
     # The style rule pack shipped in ecm_ops/content_checks/rules/default/ (besides the
     # admin-managed StyleRulePacks).
     "STYLE_DEFAULT_PACK": True,
+    # Seconds an admin rule pack may take on a 2,000-word text, measured when it is saved
+    # (a pack that takes longer is refused with the time it took).
+    "RULE_PACK_TIME_BUDGET": 0.5,
     # Near-duplicates: estimated Jaccard similarity of 5-word shingles above which a page
     # is reported (warning; blocker at NEAR_DUPLICATE_BLOCKER).
     "NEAR_DUPLICATE_THRESHOLD": 0.5,

@@ -35,12 +35,26 @@ BLOCK_TAGS = {
     "ul", "ol", "table", "pre", "hr", "figure", "figcaption", "section", "article",
 }  # fmt: skip
 SKIP_TAGS = {"script", "style", "template"}
+#: Rich-text elements whose extent is kept (:attr:`CanonicalText.elements`), so rules can be
+#: scoped to headings by level, quotes, list items, table cells, captions and code.
+STRUCTURE_TAGS = {
+    "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "li", "td", "th", "caption",
+    "figcaption", "code", "pre",
+}  # fmt: skip
 FIELD_SEPARATOR = "\n\n"
 
 
 @dataclass(frozen=True)
 class FieldSpan:
     field: str
+    start: int
+    end: int
+
+
+class Element(NamedTuple):
+    """A rich-text element (``tag`` in :data:`STRUCTURE_TAGS`) spanning ``text[start:end]``."""
+
+    tag: str
     start: int
     end: int
 
@@ -62,6 +76,8 @@ class CanonicalText:
     #: ``(start, end)`` of each link's anchor text in :attr:`text` (``(start, start)`` for a
     #: chooser block without text), parallel to :attr:`links`.
     link_spans: list[tuple[int, int]] = field(default_factory=list)
+    #: Headings, quotes, list items, table cells, captions and code of rich text, in order.
+    elements: list[Element] = field(default_factory=list)
 
     @property
     def word_count(self) -> int:
@@ -116,6 +132,7 @@ class _FieldText:
         self.length = 0
         self.links: list[tuple[str, str, int, int]] = []
         self.parts: list[tuple[str, int, int]] = []
+        self.elements: list[tuple[str, int, int]] = []
 
     @classmethod
     def plain(cls, value: str) -> _FieldText:
@@ -143,6 +160,7 @@ class _FieldText:
         self.append(other.text)
         self.links.extend((k, t, s + base, e + base) for k, t, s, e in other.links)
         self.parts.append((path, base, base + other.length))
+        self.elements.extend((t, s + base, e + base) for t, s, e in other.elements)
         self.parts.extend((p, s + base, e + base) for p, s, e in other.parts)
 
 
@@ -154,6 +172,7 @@ class _HTMLText(HTMLParser):
         self.out = _FieldText()
         self.pending = ""  # whitespace owed before the next word: "", " " or "\n"
         self.open_links: list[list] = []
+        self.open_elements: list[list] = []  # [tag, start or None]
         self.skip = 0
 
     def _break(self) -> None:
@@ -166,6 +185,8 @@ class _HTMLText(HTMLParser):
             return
         if tag in BLOCK_TAGS:
             self._break()
+        if tag in STRUCTURE_TAGS:
+            self.open_elements.append([tag, None])
         if tag == "a":
             attrs = dict(attrs)
             kind, target = "", ""
@@ -187,11 +208,21 @@ class _HTMLText(HTMLParser):
             return
         if tag in BLOCK_TAGS:
             self._break()
+        if tag in STRUCTURE_TAGS:
+            self._close_element(tag)
         if tag == "a" and self.open_links:
             kind, target, start, _ = self.open_links.pop()
             if kind:
                 start = self.out.length if start is None else start
                 self.out.links.append((kind, target, start, self.out.length))
+
+    def _close_element(self, tag: str) -> None:
+        for i in range(len(self.open_elements) - 1, -1, -1):
+            if self.open_elements[i][0] == tag:
+                _tag, start = self.open_elements.pop(i)
+                if start is not None:
+                    self.out.elements.append((tag, start, self.out.length))
+                return
 
     def handle_data(self, data):
         if self.skip or not data:
@@ -208,6 +239,9 @@ class _HTMLText(HTMLParser):
             for link in self.open_links:
                 if link[2] is None:
                     link[2] = self.out.length
+            for element in self.open_elements:
+                if element[1] is None:
+                    element[1] = self.out.length
             self.out.append(word)
         if words and data[-1].isspace():
             self.pending = " "
@@ -219,6 +253,8 @@ class _HTMLText(HTMLParser):
             if kind:
                 start = self.out.length if start is None else start
                 self.out.links.append((kind, target, start, self.out.length))
+        while self.open_elements:  # unclosed elements end with the field
+            self._close_element(self.open_elements[-1][0])
         return self.out
 
 
@@ -304,6 +340,8 @@ class _Builder:
         for kind, target, s, e in ft.links:
             self.doc.links.append(Link(name, kind, target))
             self.doc.link_spans.append((clamp(s), clamp(e)))
+        for tag, s, e in sorted(ft.elements, key=lambda el: el[1]):
+            self.doc.elements.append(Element(tag, clamp(s), clamp(e)))
         self.offset = end
 
     def add_many(self, items) -> CanonicalText:

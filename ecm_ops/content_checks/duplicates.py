@@ -62,11 +62,17 @@ class NearDuplicateCheck(BaseCheck):
         rows = _candidate_rows(keys) if keys else []
         for _doc, context in batch:
             context.extra["duplicates.candidates"] = rows
+            page = context.page
+            root = site_root_url_path(page) if getattr(page, "pk", None) else None
+            context.extra["duplicates.root"] = root
 
     def _matches(self, sig, context):
         page = context.page
         page_id = getattr(page, "pk", None)
-        root = site_root_url_path(page) if page_id else None
+        if "duplicates.root" in context.extra:
+            root = context.extra["duplicates.root"]
+        else:
+            root = site_root_url_path(page) if page_id else None
         rows = context.extra.get("duplicates.candidates")
         if rows is None:
             rows = candidates(sig, page_id, root)

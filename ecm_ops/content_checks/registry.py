@@ -8,11 +8,16 @@ dropped.
 Time budget of a check, first found: ``ECM_OPS["CHECK_TIME_BUDGETS"][check_id]``, the class's
 ``time_budget``, ``ECM_OPS["CHECK_TIME_BUDGET"]``.
 
-Where a check runs: pure-text checks (``runs_in_thread = True``, the default) run in a worker
-thread, so one that hangs is abandoned when its budget is up. Checks that query the database
-set ``runs_in_thread = False`` and run in the caller's thread (a Django connection belongs to
-its thread, and the caller's transaction must be visible); their budget is enforced when they
-return, so a slow one still fails closed, but it is not interrupted.
+Where a check runs: every check's :meth:`BaseCheck.run` runs in a worker thread and is
+abandoned when its budget is up, so a check that would run long (a slow pattern, a huge text)
+yields "could not run" on time instead of holding the caller. That is a hard limit, the same
+for every check. Checks that need the database set ``runs_in_thread = False``: a Django
+connection belongs to its thread (and the caller's transaction must be visible), so such a
+check loads what it needs in :meth:`BaseCheck.prepare`, which the registry calls in the
+caller's thread first (once per batch in monitoring sweeps), and its ``run`` makes no query.
+(A thread is abandoned between Python steps: one long call into C, such as a single search
+with Python's ``re``, runs to its end first. That is why rule packs run with RE2, whose
+searches take time linear in the text.)
 
 Adding a check::
 
@@ -32,7 +37,6 @@ from __future__ import annotations
 import concurrent.futures
 import logging
 import os
-import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -108,7 +112,8 @@ class BaseCheck:
     label: str = ""
     #: Seconds this check may take (None: ECM_OPS["CHECK_TIME_BUDGET"]).
     time_budget: float | None = None
-    #: False for checks that query the database (see the module docstring).
+    #: False for checks that need the database: their data is loaded by :meth:`prepare` in
+    #: the caller's thread, then :meth:`run` (no queries) runs under the budget like any other.
     runs_in_thread: bool = True
 
     def run(self, doc: CanonicalText, context: CheckContext) -> Iterable[FindingData]:
@@ -193,6 +198,21 @@ def prepare_checks(
             check.prepare(batch)
         except Exception:
             logger.exception("Check %s could not prepare a batch", check.check_id)
+            continue
+        for _doc, context in batch:
+            context.extra.setdefault(PREPARED, set()).add(check.check_id)
+
+
+PREPARED = "registry.prepared"
+
+
+def _prepare_one(check: BaseCheck, doc: CanonicalText, context: CheckContext) -> None:
+    """Load a database check's data in the caller's thread, unless a batch did already."""
+    done = context.extra.setdefault(PREPARED, set())
+    if check.runs_in_thread or check.check_id in done:
+        return
+    check.prepare([(doc, context)])
+    done.add(check.check_id)
 
 
 def budget_for(check: BaseCheck) -> float:
@@ -221,20 +241,14 @@ def run_check(
     """Run one check, failing closed (see the module docstring)."""
     budget = budget_for(check) if budget is None else budget
     check_id = check.check_id or type(check).__name__
-    started = time.perf_counter()
     try:
-        if check.runs_in_thread:
-            future = _pool().submit(lambda: list(check.run(doc, context)))
-            try:
-                return future.result(timeout=budget)
-            except concurrent.futures.TimeoutError:
-                _abandon_pool()
-                raise
-        findings = list(check.run(doc, context))
-        elapsed = time.perf_counter() - started
-        if elapsed <= budget:
-            return findings
-        raise concurrent.futures.TimeoutError
+        _prepare_one(check, doc, context)
+        future = _pool().submit(lambda: list(check.run(doc, context)))
+        try:
+            return future.result(timeout=budget)
+        except concurrent.futures.TimeoutError:
+            _abandon_pool()
+            raise
     except concurrent.futures.TimeoutError:
         logger.error("Check %s exceeded its %.2fs budget", check_id, budget)
         reason = f"it took longer than {budget:g} seconds"

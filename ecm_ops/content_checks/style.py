@@ -19,12 +19,11 @@ import re
 from functools import lru_cache
 from pathlib import Path
 
-import yaml
-
 from .. import conf
 from ..states import Severity
+from . import vale_yaml
 from .registry import BaseCheck, CheckContext
-from .vale import Rule, RuleError, compile_rule
+from .vale import Rule, RuleError, compile_rule, vocabulary_words
 
 logger = logging.getLogger("ecm_ops.checks")
 DEFAULT_PACK_DIR = Path(__file__).parent / "rules" / "default"
@@ -40,11 +39,11 @@ def load_folder(path: Path) -> tuple[dict[str, dict], list[str]]:
     problems: list[str] = []
     for file in sorted(Path(path).glob("*.y*ml")):
         try:
-            rule = yaml.safe_load(file.read_text(encoding="utf-8"))
+            rule = vale_yaml.load(file.read_text(encoding="utf-8"))
             if not isinstance(rule, dict):
                 raise RuleError(f"Rule {file.stem}: the file is not a YAML mapping.")
             compile_rule(file.stem, rule)
-        except (yaml.YAMLError, RuleError, OSError) as exc:
+        except (vale_yaml.PackSourceError, RuleError, OSError, UnicodeDecodeError) as exc:
             problems.append(f"{file.name}: {exc}")
             continue
         rules[file.stem] = rule
@@ -56,7 +55,9 @@ def _default_pack() -> tuple[tuple[str, Rule], ...]:
     rules, problems = load_folder(DEFAULT_PACK_DIR)
     for problem in problems:  # pragma: no cover - the shipped pack is tested
         logger.error("Default style pack: %s", problem)
-    return tuple((f"default.{name}", compile_rule(name, rule)) for name, rule in rules.items())
+    return tuple(
+        (f"default.{name}", compile_rule(name, rule, trusted=True)) for name, rule in rules.items()
+    )
 
 
 @lru_cache(maxsize=64)
@@ -64,7 +65,8 @@ def _compiled_pack(pk: int, updated_at, name: str) -> tuple[tuple[str, Rule], ..
     from ..models import StyleRulePack
 
     pack = StyleRulePack.objects.get(pk=pk)
-    return tuple((f"{name}.{rule_name}", compile_rule(rule_name, rule))
+    words = vocabulary_words(pack.vocabulary)
+    return tuple((f"{name}.{rule_name}", compile_rule(rule_name, rule, words))
                  for rule_name, rule in pack.rules.items())  # fmt: skip
 
 
@@ -94,7 +96,7 @@ def _terminology(context) -> list[dict]:
 class StyleCheck(BaseCheck):
     check_id = "style"
     label = "Style and terminology"
-    runs_in_thread = False  # reads rule packs and style guides from the database
+    runs_in_thread = False  # rule packs and style guides are loaded in prepare()
 
     def prepare(self, batch):
         rules = active_rules()

@@ -27,6 +27,15 @@ class StyleRulePack(models.Model):
             "  level: suggestion\n  tokens: [I think, arguably]"
         ),
     )
+    vocabulary = models.TextField(
+        _("accepted words"),
+        blank=True,
+        help_text=_(
+            "Words and names the pack's rules accept as written, one per line (Vale's "
+            "accept.txt; a line may be a pattern such as '[Oo]nboarding'). A rule with "
+            "'vocab: false' ignores them."
+        ),
+    )
     rules = models.JSONField(_("parsed rules"), default=dict, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -41,13 +50,35 @@ class StyleRulePack(models.Model):
 
     def save(self, *args, **kwargs):
         """Parses ``source`` into ``rules``. Raises ValidationError for unusable rules."""
-        self.clean()
+        if getattr(self, "_cleaned_for", None) != (self.source, self.vocabulary):
+            self.clean()  # not yet validated (a form's full_clean already did it)
         super().save(*args, **kwargs)
 
     def clean(self) -> None:
-        from ..content_checks.vale import RuleError, parse_pack
+        """Parse and compile the rules (RE2), then time them on a 2,000-word text.
+
+        Raises:
+            ValidationError: on ``source`` (unsafe YAML, bad rule, too slow) or
+                ``vocabulary`` (a pattern RE2 refuses).
+        """
+        from ..content_checks.vale import RuleError, parse_pack, vocabulary_words
+        from ..content_checks.vale_budget import check_pack_time
 
         try:
-            self.rules = parse_pack(self.source)
+            words = vocabulary_words(self.vocabulary)
+        except RuleError as exc:
+            raise ValidationError({"vocabulary": str(exc)}) from exc
+        try:
+            rules = parse_pack(self.source, self.vocabulary)
+            check_pack_time(rules, words)
         except RuleError as exc:
             raise ValidationError({"source": str(exc)}) from exc
+        self.rules = rules
+        self._cleaned_for = (self.source, self.vocabulary)
+
+    @property
+    def warnings(self) -> list[str]:
+        """What the pack asks for that ecm_ops ignores (unknown keys, scopes with no text)."""
+        from ..content_checks.vale import pack_warnings
+
+        return pack_warnings(self.rules or {})
