@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('ecm_ops', '0005_publication_snapshot'),
+        ('ecm_ops', '0006_disclosure'),
     ]
 
     operations = [
