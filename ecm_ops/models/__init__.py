@@ -2,6 +2,7 @@
 
 from ..workflows import RiskTieredReviewTask  # noqa: E402  (a Wagtail Task is a model)
 from .drafts import DraftRequest, FieldProvenance
+from .evaluation import EvaluationCase, EvaluationResult, EvaluationRun, TemplatePromotion
 from .fingerprints import PageFingerprint, PageFingerprintBand
 from .governance import (
     EscalationTimer,
@@ -28,6 +29,10 @@ __all__ = [
     "Publication",
     "Approval",
     "DraftRequest",
+    "EvaluationCase",
+    "EvaluationResult",
+    "EvaluationRun",
+    "TemplatePromotion",
     "EscalationTimer",
     "FieldProvenance",
     "Finding",
