@@ -256,7 +256,11 @@ def run_evaluation(request, pk: int):
     except ServiceError as exc:
         return refusal(request, exc)
     candidate = template.candidate_version or template.latest_version
-    form = RunForm(request.POST or None, template=template, initial={"version": candidate})
+    form = RunForm(
+        request.POST if request.method == "POST" else None,
+        template=template,
+        initial={"version": candidate},
+    )
     status = 200
     if request.method == "POST" and form.is_valid():
         try:
@@ -319,7 +323,7 @@ def promote(request, pk: int, version_pk: int):
         return refusal(
             request, PermissionDenied("You need the “promote prompt template” permission.")
         )
-    form = PromoteForm(request.POST or None)
+    form = PromoteForm(request.POST if request.method == "POST" else None)
     status = 200
     if request.method == "POST" and form.is_valid():
         try:

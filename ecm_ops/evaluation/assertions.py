@@ -34,9 +34,9 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-try:  # pragma: no cover - depends on the optional dependency
+try:
     import re2 as _re2
-except ImportError:  # pragma: no cover
+except ImportError:  # google-re2 is a dependency; this keeps a broken install usable
     _re2 = None
 
 MAX_PATTERN = 200
@@ -92,7 +92,10 @@ def compile_pattern(pattern: str):
         try:
             return _re2.compile(pattern, options=_re2_options())
         except Exception as exc:
-            raise AssertionSpecError(f"the pattern is not valid ({exc})") from exc
+            detail = exc.args[0] if exc.args else exc
+            if isinstance(detail, bytes):
+                detail = detail.decode("utf-8", "replace")
+            raise AssertionSpecError(f"the pattern is not valid ({detail})") from exc
     if _UNSAFE.search(pattern):
         raise AssertionSpecError(
             "the pattern uses a backreference, a lookaround or a repeated group containing a "
@@ -104,9 +107,10 @@ def compile_pattern(pattern: str):
         raise AssertionSpecError(f"the pattern is not valid ({exc})") from exc
 
 
-def _re2_options():  # pragma: no cover - only with google-re2
+def _re2_options():
     options = _re2.Options()
     options.case_sensitive = False
+    options.log_errors = False  # a bad pattern is a form error, not a line on stderr
     return options
 
 

@@ -24,6 +24,12 @@ from ...services.evaluation import request_run
 class Command(BaseCommand):
     help = "Run a prompt template's evaluation suite; exit 1 if a required case fails."
 
+    def add_base_argument(self, parser, *args, **kwargs):
+        # ``--version`` means the template version here (as the CLI promises), not
+        # Django's "show the program's version".
+        if "--version" not in args:
+            super().add_base_argument(parser, *args, **kwargs)
+
     def add_arguments(self, parser):
         parser.add_argument("template", help="The template's slug.")
         parser.add_argument("--version", type=int, dest="number", help="Version number.")
