@@ -27,9 +27,8 @@ from ecm_ops.models import (
     PromptTemplate,
     TemplatePromotion,
 )
-from ecm_ops.services import PermissionDenied, ServiceError
+from ecm_ops.services import PermissionDenied, ServiceError, promotion
 from ecm_ops.services import evaluation as evaluation_service
-from ecm_ops.services import promotion
 from sandbox_site.content.models import NewsArticle
 
 from .test_prompt_library import _edit_data

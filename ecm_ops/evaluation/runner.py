@@ -7,8 +7,9 @@ checks, and judged against the case's assertions.
 
 Fenced like every job (:mod:`ecm_ops.jobs.claims`): each case's result is written in a
 transaction that holds the run under this attempt, and also refreshes ``started_at`` (so a run
-making progress is not mistaken for a dead one by the reaper). A re-queued run resumes after
-the cases already judged; a stale attempt writes nothing more.
+making progress is not mistaken for a dead one by the reaper); results are committed in
+batches at most ``COMMIT_EVERY`` seconds apart. A re-queued run resumes after the cases
+already committed; a stale attempt writes nothing more.
 """
 
 from __future__ import annotations
@@ -33,6 +34,8 @@ from ..states import JobStatus, Severity
 from . import assertions
 
 logger = logging.getLogger("ecm_ops.evaluation")
+#: Seconds of judged cases an attempt may hold before committing them.
+COMMIT_EVERY = 1.0
 
 
 def page_class_for(template):
@@ -86,12 +89,27 @@ def _judge_cases(run: EvaluationRun) -> None:
     target = target_for(page_type)
     voice = getattr(template.style_guide, "voice", "") or ""
     done = set(run.results.values_list("case_id", flat=True))
+    pending: list[EvaluationResult] = []
+    flushed = time.monotonic()
     for case in template.evaluation_cases.filter(active=True).exclude(pk__in=done):
-        row = judge_case(run, case, provider, model, page_class, mapping, target, voice)
-        with transaction.atomic():
-            claims.hold_or_raise(run)
-            row.save()
-            EvaluationRun.objects.filter(pk=run.pk).update(started_at=timezone.now())
+        pending.append(judge_case(run, case, provider, model, page_class, mapping, target, voice))
+        # Results are committed at least every COMMIT_EVERY seconds (not per case: a commit
+        # costs as much as judging a case), so a re-queued run loses at most that much work.
+        if time.monotonic() - flushed >= COMMIT_EVERY:
+            _flush(run, pending)
+            flushed = time.monotonic()
+    _flush(run, pending)
+
+
+def _flush(run: EvaluationRun, pending: list) -> None:
+    """Write judged results under the fence, and mark the run alive for the reaper."""
+    if not pending:
+        return
+    with transaction.atomic():
+        claims.hold_or_raise(run)
+        EvaluationResult.objects.bulk_create(pending)
+        EvaluationRun.objects.filter(pk=run.pk).update(started_at=timezone.now())
+    pending.clear()
 
 
 def judge_case(run, case, provider, model, page_class, mapping, target, voice):
