@@ -13,8 +13,7 @@ from ecm_ops.admin.forms import StyleGuideForm
 from ecm_ops.admin.prompts import prompt_templates, style_guides
 from ecm_ops.drafting.service import usable_templates
 from ecm_ops.models import PromptTemplate, PromptTemplateVersion, StyleGuide
-from ecm_ops.services import PermissionDenied, ServiceError
-from ecm_ops.services import promotion
+from ecm_ops.services import PermissionDenied, ServiceError, promotion
 from ecm_ops.services import prompts as service
 from sandbox_site.content.models import NewsArticle
 
