@@ -462,3 +462,46 @@ def test_a_catastrophic_pattern_cannot_hang_a_run(monkeypatch):
     monkeypatch.setattr(assertions, "_re2", None)
     with pytest.raises(assertions.AssertionSpecError, match="could take too long"):
         assertions.clean([hostile])
+
+
+def test_a_case_made_stricter_after_a_passing_run_makes_that_run_stale(
+    demo, news_template, admin2, client, django_capture_on_commit_callbacks
+):
+    capture = django_capture_on_commit_callbacks
+    admin = demo["users"]["admin"]
+    v2 = _edit_in_admin(client, news_template, admin, "Version two.")
+    assert _run(v2, admin, capture).passed
+    case = news_template.evaluation_cases.get(name="Bus timetable change")
+    case.assertions = [*case.assertions, {"type": "contains", "value": "monorail"}]
+    case.save()
+    with pytest.raises(ServiceError, match="1 case\\(s\\) were changed after the latest run"):
+        promotion.promote(v2.pk, admin2)
+    assert _run(v2, admin, capture).passed is False  # and the fresh run tells the truth
+    with pytest.raises(ServiceError, match="failed 1 required case"):
+        promotion.promote(v2.pk, admin2)
+
+
+def test_run_evaluation_from_the_admin(
+    demo, news_template, client, django_capture_on_commit_callbacks
+):
+    client.force_login(demo["users"]["admin"])
+    url = reverse("ecm_ops:evaluate", args=[news_template.pk])
+    assert client.get(url).status_code == 200
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(url, {"version": news_template.promoted_version_id, "model": ""})
+    assert response.status_code == 302
+    run = EvaluationRun.objects.get()
+    assert run.status == "succeeded" and run.passed and run.model_name == "offline-deterministic-1"
+    html = client.get(response.url).content.decode()
+    assert "Bus timetable change" in html and "Pass" in html
+    assert "ecm_ops.template.evaluation_requested" in ModelLogEntry.objects.values_list(
+        "action", flat=True
+    )
+    # A template without cases: a form error, no run row.
+    news_template.evaluation_cases.update(active=False)
+    response = client.post(url, {"version": news_template.promoted_version_id})
+    assert response.status_code == 409 and "has no evaluation cases" in response.content.decode()
+    assert EvaluationRun.objects.count() == 1
+    # A version of another template is not a valid choice (400, not a 500 or a run).
+    other = PromptTemplate.objects.get(slug="health-advice").promoted_version_id
+    assert client.post(url, {"version": other}).status_code == 400

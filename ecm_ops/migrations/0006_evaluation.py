@@ -41,7 +41,7 @@ class Migration(migrations.Migration):
                 blank=True,
                 help_text="The version editors draft with. Changed only by promotion.",
                 null=True,
-                on_delete=django.db.models.deletion.PROTECT,
+                on_delete=django.db.models.deletion.SET_NULL,
                 related_name="+",
                 to="ecm_ops.prompttemplateversion",
                 verbose_name="promoted version",
@@ -95,6 +95,7 @@ class Migration(migrations.Migration):
                 ),
                 ("reference_output", models.TextField(blank=True, verbose_name="offending output")),
                 ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
                 (
                     "created_by",
                     models.ForeignKey(
@@ -258,7 +259,7 @@ class Migration(migrations.Migration):
                     models.ForeignKey(
                         blank=True,
                         null=True,
-                        on_delete=django.db.models.deletion.PROTECT,
+                        on_delete=django.db.models.deletion.SET_NULL,
                         related_name="+",
                         to="ecm_ops.prompttemplateversion",
                     ),
@@ -293,7 +294,7 @@ class Migration(migrations.Migration):
                 (
                     "version",
                     models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT,
+                        on_delete=django.db.models.deletion.CASCADE,
                         related_name="promotions",
                         to="ecm_ops.prompttemplateversion",
                     ),

@@ -51,6 +51,8 @@ class EvaluationCase(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    #: A case changed after a run makes that run stale for the promotion gate.
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         verbose_name = _("evaluation case")
@@ -134,13 +136,13 @@ class TemplatePromotion(models.Model):
         "ecm_ops.PromptTemplate", on_delete=models.CASCADE, related_name="promotions"
     )
     version = models.ForeignKey(
-        "ecm_ops.PromptTemplateVersion", on_delete=models.PROTECT, related_name="promotions"
+        "ecm_ops.PromptTemplateVersion", on_delete=models.CASCADE, related_name="promotions"
     )
     previous = models.ForeignKey(
         "ecm_ops.PromptTemplateVersion",
         null=True,
         blank=True,
-        on_delete=models.PROTECT,
+        on_delete=models.SET_NULL,
         related_name="+",
     )
     run = models.ForeignKey(

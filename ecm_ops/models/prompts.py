@@ -82,7 +82,7 @@ class PromptTemplate(models.Model):
         verbose_name=_("promoted version"),
         null=True,
         blank=True,
-        on_delete=models.PROTECT,
+        on_delete=models.SET_NULL,
         related_name="+",
         help_text=_("The version editors draft with. Changed only by promotion."),
     )

@@ -4,7 +4,8 @@
 
 1. the latest evaluation run of exactly that version and model has finished (a run of another
    version, another model, or an older run followed by a newer failing one does not count);
-2. it passed every required case;
+2. it passed every required case, and judged every active case as it is now (a case added
+   or edited after the run makes the run stale);
 3. it is not worse than the promoted version's last run with the same model, on the cases both
    ran, beyond ``ECM_OPS["PROMOTION"]`` tolerances (pass rate, mean screening score).
 
@@ -60,12 +61,14 @@ def gate(version: PromptTemplateVersion, model: str = "") -> Gate:
     if not run.passed:
         failed = summary.get("required_failed", "some")
         reasons.append(f"The latest run failed {failed} required case(s).")
-    current = set(version.template.evaluation_cases.filter(active=True).values_list("pk", flat=1))
+    cases = version.template.evaluation_cases.filter(active=True)
     judged = set(run.results.exclude(case=None).values_list("case_id", flat=True))
-    if current - judged:
-        reasons.append(
-            f"{len(current - judged)} case(s) were added after the latest run; run it again."
-        )
+    added = cases.exclude(pk__in=judged).count()
+    if added:
+        reasons.append(f"{added} case(s) were added after the latest run; run it again.")
+    changed = cases.filter(pk__in=judged, updated_at__gt=run.created_at).count()
+    if changed:
+        reasons.append(f"{changed} case(s) were changed after the latest run; run it again.")
     reasons += _regressions(run)
     return Gate(not reasons, run, reasons)
 
