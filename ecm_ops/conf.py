@@ -60,6 +60,8 @@ DEFAULTS: dict[str, Any] = {
         "escalationtimer": 60,
         "sweeprun": 120,
         "sweepchunk": 240,
+        # An evaluation run resumes after the cases it already judged when re-queued.
+        "evaluationrun": 240,
     },
     "CHECKS": list(DEFAULT_CHECKS),
     # Seconds a single check may take before it fails closed.
@@ -155,6 +157,12 @@ DEFAULTS: dict[str, Any] = {
     # when they draft in a section that is not ready) or "enforce" (AI drafting there is
     # refused with the list of what is missing).
     "READINESS_ENFORCEMENT": "off",
+    # Prompt promotion gate: how much worse than the promoted version's last run (same model,
+    # same cases) a candidate's run may be. PASS_RATE in points of 0-1, MEAN_SCORE in score
+    # points (higher is worse). SINGLE_ADMIN: the candidate's author may promote it alone.
+    "PROMOTION": {"PASS_RATE_TOLERANCE": 0.0, "MEAN_SCORE_TOLERANCE": 1.0, "SINGLE_ADMIN": False},
+    # Evaluation suites: YAML upload size limit (bytes) and cases per template.
+    "EVALUATION": {"YAML_MAX_BYTES": 256_000, "MAX_CASES": 200},
 }
 
 READINESS_MODES = ("off", "warn", "enforce")

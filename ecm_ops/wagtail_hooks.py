@@ -55,6 +55,12 @@ def _may_see_setup(user) -> bool:
     return can_view_setup(user)
 
 
+def _may_manage_prompts(user) -> bool:
+    from .services.prompts import can_manage
+
+    return can_manage(user)
+
+
 @hooks.register("register_admin_menu_item")
 def register_menu():
     items = [
@@ -66,6 +72,13 @@ def register_menu():
             icon_name="lock",
             order=120,
             shown=_may_see_authority,
+        ),
+        _ShownIf(
+            _("Evaluation runs"),
+            reverse("ecm_ops:evaluation_runs"),
+            icon_name="tick-inverse",
+            order=125,
+            shown=_may_manage_prompts,
         ),
         _ShownIf(
             _("Audit trail"),
@@ -207,6 +220,13 @@ def overdue_reviews_panel(request, panels):
     from .admin.escalation import OverdueReviewsPanel
 
     panels.append(OverdueReviewsPanel())
+
+
+@hooks.register("construct_homepage_panels")
+def promotion_overrides_panel(request, panels):
+    from .admin.evaluation import PromotionOverridesPanel
+
+    panels.append(PromotionOverridesPanel())
 
 
 @hooks.register("construct_homepage_panels")

@@ -9,7 +9,7 @@ from django.contrib.auth.models import Group
 from django.urls import reverse
 from wagtail.models import Page
 
-from ecm_ops.models import DraftRequest, PromptTemplateVersion
+from ecm_ops.models import DraftRequest, PromptTemplate, PromptTemplateVersion
 from sandbox_site.content.models import AdviceArticle, NewsArticle
 
 from .helpers import edit_url, log_actions
@@ -32,7 +32,7 @@ def outsider(demo):
 
 def _with_variables():
     version = PromptTemplateVersion.objects.get(template__slug="news-explainer")
-    PromptTemplateVersion.objects.create(
+    v2 = PromptTemplateVersion.objects.create(
         template=version.template,
         number=2,
         instructions=version.instructions,
@@ -43,6 +43,9 @@ def _with_variables():
             {"name": "facts", "type": "list"},
         ],
     )
+    # Stands for a passed promotion (tests/test_evaluation.py covers the gate itself):
+    # editors draft with the promoted version only.
+    PromptTemplate.objects.filter(pk=version.template_id).update(promoted_version=v2)
 
 
 def test_brief_screen_lists_designed_templates_first_and_marks_off_label(demo, news, client):

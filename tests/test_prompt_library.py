@@ -4,6 +4,7 @@ editing in the admin, schema validation, the style guide form, and who may reach
 from __future__ import annotations
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.urls import reverse
 from wagtail.models import ModelLogEntry
@@ -12,7 +13,7 @@ from ecm_ops.admin.forms import StyleGuideForm
 from ecm_ops.admin.prompts import prompt_templates, style_guides
 from ecm_ops.drafting.service import usable_templates
 from ecm_ops.models import PromptTemplate, PromptTemplateVersion, StyleGuide
-from ecm_ops.services import PermissionDenied, ServiceError
+from ecm_ops.services import PermissionDenied, ServiceError, promotion
 from ecm_ops.services import prompts as service
 from sandbox_site.content.models import NewsArticle
 
@@ -21,6 +22,7 @@ pytestmark = pytest.mark.django_db
 EXPECTED_GRAPH = {
     ("draft", "evaluating"),
     ("evaluating", "active"),
+    ("draft", "active"),  # promotion only (services.promotion), e.g. by an audited override
     ("evaluating", "draft"),
     ("draft", "retired"),
     ("evaluating", "retired"),
@@ -58,7 +60,7 @@ def _template(admin, slug="faq", **overrides):
     ("status", "available"),
     [
         ("draft", {"start_evaluation", "retire"}),
-        ("evaluating", {"activate", "return_to_draft", "retire"}),
+        ("evaluating", {"return_to_draft", "retire"}),  # active only through promotion
         ("active", {"retire"}),
         ("retired", {"reopen"}),
     ],
@@ -73,9 +75,14 @@ def test_life_cycle_through_the_service_with_audit_entries(demo):
     admin = demo["users"]["admin"]
     template = _template(admin)
     assert template.status == "draft" and template not in usable_templates(NewsArticle)
-    for name, status in [("start_evaluation", "evaluating"), ("activate", "active")]:
-        template = service.transition(template.pk, name, admin)
-        assert template.status == status
+    template = service.transition(template.pk, "start_evaluation", admin)
+    assert template.status == "evaluating"
+    second = get_user_model().objects.create_superuser("admin2", "a2@example.com", "x")
+    promotion.promote(
+        template.latest_version.pk, second, override=True, reason="Life cycle test, no suite."
+    )
+    template.refresh_from_db()
+    assert template.status == "active"
     assert template in usable_templates(NewsArticle)  # only now offered to editors
     service.transition(template.pk, "retire", admin)
     assert template not in usable_templates(NewsArticle)
@@ -87,7 +94,7 @@ def test_life_cycle_through_the_service_with_audit_entries(demo):
     assert actions == [
         "ecm_ops.template.created",
         "ecm_ops.template.evaluating",
-        "ecm_ops.template.activated",
+        "ecm_ops.template.promotion_overridden",
         "ecm_ops.template.retired",
     ]
 
@@ -97,8 +104,12 @@ def test_transitions_are_refused_for_editors_and_from_the_wrong_status(demo):
     with pytest.raises(PermissionDenied):
         service.transition(template.pk, "start_evaluation", demo["users"]["editor"])
     with pytest.raises(ServiceError, match="not possible now") as exc:
-        service.transition(template.pk, "activate", demo["users"]["admin"])
+        service.transition(template.pk, "return_to_draft", demo["users"]["admin"])
     assert exc.value.status == 409
+    # There is no manual "activate": a template becomes active only by promotion.
+    with pytest.raises(ServiceError, match="Unknown status change") as exc:
+        service.transition(template.pk, "activate", demo["users"]["admin"])
+    assert exc.value.status == 404
     template.refresh_from_db()
     assert template.status == "draft"
 

@@ -62,7 +62,7 @@ class BriefForm(forms.Form):
         #: [(template, version variable definitions, [field names])] for the template
         self.variable_groups = []
         for template in templates:
-            version = template.latest_version
+            version = template.promoted_version
             definitions = validate_variables(version.variables) if version else []
             names = []
             for definition in definitions:

@@ -30,6 +30,7 @@ from ..drafting.schema import SchemaError, validate_output_fields, validate_vari
 from ..models import PromptTemplate, PromptTemplateVersion, StyleGuide
 from ..services import ServiceError
 from ..services import prompts as service
+from .evaluation import evaluation_cases
 from .forms import StyleGuideForm
 
 JSON_HELP_VARIABLES = _(
@@ -132,8 +133,18 @@ class VersionsPanel(Panel):
 
         def get_context_data(self, parent_context=None):
             context = super().get_context_data(parent_context)
+            from ..models import EvaluationRun
+
             context["template"] = self.instance
             context["versions"] = self.instance.versions.select_related("created_by")
+            context["candidate"] = self.instance.candidate_version
+            context["runs"] = EvaluationRun.objects.filter(
+                version__template=self.instance
+            ).select_related("version")[:5]
+            context["cases"] = self.instance.evaluation_cases.filter(active=True).count()
+            context["cases_url"] = (
+                reverse(evaluation_cases.get_url_name("index")) + f"?template={self.instance.pk}"
+            )
             context["version_url_name"] = prompt_templates.get_url_name("version")
             return context
 
@@ -167,6 +178,23 @@ class PromptTemplateEditView(SaveTemplateMixin, generic.EditView):
     @cached_property
     def header_more_buttons(self):
         buttons = list(super().header_more_buttons)
+        pk = self.object.pk
+        candidate = self.object.candidate_version
+        if candidate is not None:
+            buttons.append(
+                Button(
+                    _("Promote v%(n)s") % {"n": candidate.number},
+                    url=reverse("ecm_ops:promote_template", args=[pk, candidate.pk]),
+                    icon_name="upload",
+                    priority=0,
+                )
+            )
+        for label, name, icon in (
+            (_("Run evaluation"), "ecm_ops:evaluate", "tick-inverse"),
+            (_("Import suite (YAML)"), "ecm_ops:suite_import", "upload"),
+            (_("Export suite (YAML)"), "ecm_ops:suite_export", "download"),
+        ):
+            buttons.append(Button(label, url=reverse(name, args=[pk]), icon_name=icon, priority=1))
         for name, label in service.available_transitions(self.object):
             buttons.append(
                 Button(

@@ -4,6 +4,7 @@ from . import audit as audit_views
 from . import authority as authority_views
 from . import disclosure as disclosure_views
 from . import drafts, queue, review, setup
+from . import evaluation as evaluation_views
 from . import findings as findings_views
 from . import incidents as incident_views
 
@@ -50,4 +51,25 @@ urlpatterns = [
         name="disclosure_evidence",
     ),
     path("setup/", setup.SetupView.as_view(), name="setup"),
+    # prompt evaluation and promotion
+    path("evaluation/runs/", evaluation_views.run_list, name="evaluation_runs"),
+    path(
+        "evaluation/runs/results/",
+        evaluation_views.run_list_results,
+        name="evaluation_runs_results",
+    ),
+    path("evaluation/runs/<int:pk>/", evaluation_views.run_detail, name="evaluation_run"),
+    path("templates/<int:pk>/evaluate/", evaluation_views.run_evaluation, name="evaluate"),
+    path(
+        "templates/<int:pk>/promote/<int:version_pk>/",
+        evaluation_views.promote,
+        name="promote_template",
+    ),
+    path("templates/<int:pk>/suite/import/", evaluation_views.import_suite, name="suite_import"),
+    path("templates/<int:pk>/suite/export/", evaluation_views.export_suite, name="suite_export"),
+    path(
+        "evaluation/case-from/<str:kind>/<int:pk>/",
+        evaluation_views.case_from_production,
+        name="case_from_production",
+    ),
 ]

@@ -2,11 +2,12 @@
 
 from wagtail.admin.panels import FieldPanel, InlinePanel
 
+from .evaluation import evaluation_cases  # evaluation suites (cases) of prompt templates
 from .policies import risk_policies  # the risk policy editor (tiers and rules inline)
 from .prompts import prompt_templates, style_guides  # the prompt library lives in prompts.py
 from .style import style_rule_packs  # Vale-style rule packs for the style check
 
-ALL = [style_guides, prompt_templates, risk_policies]
+ALL = [style_guides, prompt_templates, evaluation_cases, risk_policies]
 ALL.append(style_rule_packs)
 
 __all__ = ["ALL", "FieldPanel", "InlinePanel"]

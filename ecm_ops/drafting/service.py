@@ -26,9 +26,9 @@ logger = logging.getLogger("ecm_ops.drafting")
 
 def usable_templates(page_class=None):
     """Active templates, the ones designed for ``page_class`` first."""
-    templates = PromptTemplate.objects.filter(status=TemplateStatus.ACTIVE).prefetch_related(
-        "page_types"
-    )
+    templates = PromptTemplate.objects.filter(
+        status=TemplateStatus.ACTIVE, promoted_version__isnull=False
+    ).prefetch_related("page_types")
     if page_class is None:
         return list(templates)
     ct = ContentType.objects.get_for_model(page_class)
@@ -63,9 +63,11 @@ def request_draft(page, template_slug: str, brief: dict, user) -> DraftRequest:
             f"The prompt template “{template}” is {template.get_status_display().lower()}, "
             "not active; choose an active template."
         )
-    version = template.latest_version
+    # Editors draft with the promoted version only: a newer candidate reaches them when an
+    # evaluation lets it be promoted (services.promotion), never by being saved.
+    version = template.promoted_version
     if version is None:
-        raise ServiceError(f"The prompt template “{template}” has no version yet.")
+        raise ServiceError(f"The prompt template “{template}” has no promoted version yet.")
     try:
         brief = clean_brief(brief, version.variables)
     except BriefError as exc:

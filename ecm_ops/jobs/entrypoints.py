@@ -15,6 +15,12 @@ def run_screening(pk: int) -> None:
     process_screening_run(pk)
 
 
+def run_evaluation(pk: int) -> None:
+    from ..evaluation.runner import process_evaluation_run
+
+    process_evaluation_run(pk)
+
+
 def run_monitoring_check(pk: int) -> None:
     from ..monitoring.service import process_monitoring_check
 

@@ -20,6 +20,7 @@ from .. import conf
 from ..models import (
     DraftRequest,
     EscalationTimer,
+    EvaluationRun,
     MonitoringCheck,
     ScreeningRun,
     SweepChunk,
@@ -39,6 +40,7 @@ WORK_MODELS: list[type[BackgroundWork]] = [
     EscalationTimer,
     SweepRun,
     SweepChunk,
+    EvaluationRun,
 ]
 
 

@@ -3,6 +3,7 @@
 from ..workflows import RiskTieredReviewTask  # noqa: E402  (a Wagtail Task is a model)
 from .disclosure import DisclosureLevel, DisclosureRecord
 from .drafts import DraftRequest, FieldProvenance
+from .evaluation import EvaluationCase, EvaluationResult, EvaluationRun, TemplatePromotion
 from .fingerprints import PageFingerprint, PageFingerprintBand
 from .governance import (
     EscalationTimer,
@@ -31,6 +32,10 @@ __all__ = [
     "DisclosureLevel",
     "DisclosureRecord",
     "DraftRequest",
+    "EvaluationCase",
+    "EvaluationResult",
+    "EvaluationRun",
+    "TemplatePromotion",
     "EscalationTimer",
     "FieldProvenance",
     "Finding",

@@ -1,8 +1,12 @@
 """Style guides and prompt templates with immutable versions.
 
 A template's status is a django-fsm-2 state machine (draft -> evaluating -> active -> retired).
-Transition bodies only set fields; :mod:`ecm_ops.services.prompts` is the only caller (permission,
-conditions, atomic save, audit entry). Only active templates are offered to editors.
+Transition bodies only set fields; :mod:`ecm_ops.services.prompts` and
+:mod:`ecm_ops.services.promotion` are the only callers (permission, conditions, atomic save,
+audit entry). Only active templates are offered to editors, and editors always draft with the
+template's *promoted* version: editing a template creates a newer *candidate* version, which
+reaches editors only when an evaluation run lets :func:`ecm_ops.services.promotion.promote`
+promote it.
 """
 
 from django.conf import settings
@@ -73,12 +77,24 @@ class PromptTemplate(models.Model):
         on_delete=models.SET_NULL,
         related_name="templates",
     )
+    promoted_version = models.ForeignKey(
+        "ecm_ops.PromptTemplateVersion",
+        verbose_name=_("promoted version"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text=_("The version editors draft with. Changed only by promotion."),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         verbose_name = _("prompt template")
         verbose_name_plural = _("prompt templates")
         ordering = ["name"]
+        permissions = [
+            ("promote_template", "Can promote a prompt template version (after evaluation)"),
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -86,6 +102,17 @@ class PromptTemplate(models.Model):
     @property
     def latest_version(self) -> "PromptTemplateVersion | None":
         return self.versions.order_by("-number").first()
+
+    @property
+    def candidate_version(self) -> "PromptTemplateVersion | None":
+        """The newest version when it is newer than the promoted one (None otherwise)."""
+        latest = self.latest_version
+        if latest is None or latest.pk == self.promoted_version_id:
+            return None
+        promoted = self.promoted_version
+        if promoted is not None and latest.number < promoted.number:
+            return None
+        return latest
 
     def is_designed_for(self, content_type: ContentType) -> bool:
         return self.page_types.filter(pk=content_type.pk).exists()
@@ -99,9 +126,9 @@ class PromptTemplate(models.Model):
     def start_evaluation(self):
         """Try the template out (editors are not offered it yet)."""
 
-    @transition(field=status, source=T.EVALUATING, target=T.ACTIVE, conditions=[_has_version])
+    @transition(field=status, source=[T.DRAFT, T.EVALUATING], target=T.ACTIVE)
     def activate(self):
-        """Offer the template to editors."""
+        """Offer the template to editors (called by promotion, which sets the version)."""
 
     @transition(field=status, source=T.EVALUATING, target=T.DRAFT)
     def return_to_draft(self):

@@ -3,6 +3,10 @@
 The only caller of :class:`~ecm_ops.models.PromptTemplate` transitions. Every change has the
 same shape: ``transaction.atomic``, a guard (permission, then condition) with a message a site
 admin understands, ``save()``, then an audit entry.
+
+A template becomes active only by promotion (:mod:`ecm_ops.services.promotion`): there is no
+"activate" button. Saving a changed prompt creates a new immutable *candidate* version; what
+editors draft with (``promoted_version``) does not change here.
 """
 
 from __future__ import annotations
@@ -17,7 +21,6 @@ from . import PermissionDenied, ServiceError, audit
 #: transition method -> (button label, audit action)
 TRANSITIONS = {
     "start_evaluation": ("Start evaluation", "ecm_ops.template.evaluating"),
-    "activate": ("Activate", "ecm_ops.template.activated"),
     "return_to_draft": ("Return to draft", "ecm_ops.template.returned_to_draft"),
     "retire": ("Retire", "ecm_ops.template.retired"),
     "reopen": ("Reopen as draft", "ecm_ops.template.reopened"),

@@ -92,6 +92,12 @@ def _template(slug, name, use_case, page_model, risk, guide, instructions, outpu
             output_fields=output_fields,
             max_tokens=2048,
         )
+    if template.promoted_version_id is None:  # the seeded version is what editors draft with
+        template.promoted_version = template.latest_version
+        template.save(update_fields=["promoted_version"])
+    from .demo_suites import seed_suite
+
+    seed_suite(template)
     return template
 
 
