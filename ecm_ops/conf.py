@@ -60,6 +60,7 @@ DEFAULTS: dict[str, Any] = {
         "escalationtimer": 60,
         "sweeprun": 120,
         "sweepchunk": 240,
+        "rolluprun": 240,
     },
     "CHECKS": list(DEFAULT_CHECKS),
     # Seconds a single check may take before it fails closed.
@@ -112,6 +113,18 @@ DEFAULTS: dict[str, Any] = {
         "offline": {"input": 0.0, "output": 0.0, "cache_read": 0.0, "cache_write": 0.0},
     },
     "BUDGETS": {"USER_DAILY_TOKENS": None, "SITE_MONTHLY_TOKENS": None},
+    # Operations dashboard: RQ cron expression of the nightly rollup (yesterday's and today's
+    # rows, screening retention, drift evaluation).
+    "ROLLUP_CRON": "45 1 * * *",
+    # Keep the newest N screening runs per page (runs tied to a publication, a review case, an
+    # override, an incident or a monitoring check are always kept); None keeps every run.
+    "SCREENING_RETENTION_RUNS": None,
+    # A drift alert opens when a quality metric is worse than the pilot's confidence interval
+    # for this many consecutive periods (weeks).
+    "DRIFT_CONSECUTIVE_PERIODS": 3,
+    # Names of the groups that are "teams" on the dashboard (a user's team is the first of
+    # these, by name, that they belong to). Empty: no team breakdown.
+    "OPS_TEAM_GROUPS": [],
 }
 
 

@@ -48,6 +48,12 @@ def _may_see_audit(user) -> bool:
     return user.is_superuser or user.has_perm(VIEW_AUDIT) or holds_any_tier_authority(user)
 
 
+def _may_see_operations(user) -> bool:
+    from .admin.operations import may_view
+
+    return may_view(user)
+
+
 @hooks.register("register_admin_menu_item")
 def register_menu():
     items = [
@@ -66,6 +72,13 @@ def register_menu():
             icon_name="history",
             order=130,
             shown=_may_see_audit,
+        ),
+        _ShownIf(
+            _("Operations"),
+            reverse("ecm_ops:operations"),
+            icon_name="doc-full",
+            order=140,
+            shown=_may_see_operations,
         ),
     ] + [vs.get_menu_item(order=200 + i) for i, vs in enumerate(viewsets.ALL)]
     return SubmenuMenuItem(

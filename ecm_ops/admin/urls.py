@@ -2,7 +2,7 @@ from django.urls import path
 
 from . import audit as audit_views
 from . import authority as authority_views
-from . import drafts, queue, review
+from . import drafts, operations, operations_rows, queue, review
 from . import findings as findings_views
 from . import incidents as incident_views
 
@@ -43,4 +43,14 @@ urlpatterns = [
     path("audit/", audit_views.audit_trail, name="audit_trail"),
     path("audit/results/", audit_views.audit_trail_results, name="audit_trail_results"),
     path("audit/published/", audit_views.export_view, name="audit_export"),
+    # operations dashboard (issue 11)
+    path("operations/", operations.dashboard, name="operations"),
+    path("operations/api/", operations.api, name="operations_api"),
+    path("operations/baseline/", operations.baseline, name="operations_baseline"),
+    path(
+        "operations/alerts/<int:pk>/acknowledge/",
+        operations.acknowledge,
+        name="operations_acknowledge",
+    ),
+    path("operations/rows/<slug:kind>/", operations_rows.rows, name="operations_rows"),
 ]

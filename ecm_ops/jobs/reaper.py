@@ -21,6 +21,7 @@ from ..models import (
     DraftRequest,
     EscalationTimer,
     MonitoringCheck,
+    RollupRun,
     ScreeningRun,
     SweepChunk,
     SweepRun,
@@ -39,6 +40,7 @@ WORK_MODELS: list[type[BackgroundWork]] = [
     EscalationTimer,
     SweepRun,
     SweepChunk,
+    RollupRun,
 ]
 
 
