@@ -77,15 +77,18 @@ def test_metrics_and_wilson_interval():
 
 
 @pytest.fixture
-def drifted(demo, settings):
+def drifted(demo, settings, django_capture_on_commit_callbacks):
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     demo["users"]["admin"].email = "admin@example.com"
     demo["users"]["admin"].save()
-    seed_operations(demo)
+    with django_capture_on_commit_callbacks(execute=True):
+        seed_operations(demo)
     return demo
 
 
-def test_demo_history_opens_a_drift_alert_in_words_with_audit_and_mail(drifted):
+def test_demo_history_opens_a_drift_alert_in_words_with_audit_and_mail(
+    drifted, django_capture_on_commit_callbacks
+):
     alert = DriftAlert.objects.get(metric="first_screen_blocker_rate", section=drifted["health"])
     assert alert.message.startswith("Health & Money: blocker rate at first screening ")
     assert "(pilot " in alert.message and "95% CI" in alert.message
@@ -99,7 +102,8 @@ def test_demo_history_opens_a_drift_alert_in_words_with_audit_and_mail(drifted):
     assert not DriftAlert.objects.filter(section=drifted["news"]).exists()
     # Evaluating again updates the same alert, it does not open another (nor mail again).
     sent = len(mail.outbox)
-    drift.evaluate()
+    with django_capture_on_commit_callbacks(execute=True):
+        drift.evaluate()
     assert DriftAlert.objects.filter(metric="first_screen_blocker_rate",
                                      section=drifted["health"]).count() == 1  # fmt: skip
     assert len(mail.outbox) == sent

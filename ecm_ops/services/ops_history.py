@@ -63,7 +63,7 @@ def make_day(
     rng: random.Random | None = None,
 ) -> dict[str, int]:
     """One day of activity on ``pages`` (each with a latest revision). Returns row counts."""
-    rng = rng or random.Random(day.toordinal())
+    rng = rng or random.Random(day.toordinal())  # noqa: S311 (synthetic data, not secrets)
     base = timezone.make_aware(datetime.combine(day, time(9)))
     revisions = {p.pk: p.latest_revision_id for p in pages}
     with own_timestamps():

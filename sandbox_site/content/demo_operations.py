@@ -33,7 +33,7 @@ def seed_operations(demo: dict, today=None) -> PilotBaseline | None:
     pilot_start = this_week - timedelta(weeks=PILOT_WEEKS + PRODUCTION_WEEKS)
     production_start = pilot_start + timedelta(weeks=PILOT_WEEKS)
     users = demo["users"]
-    rng = random.Random(11)
+    rng = random.Random(11)  # noqa: S311 (synthetic data)
     plan = [
         (demo["health"], "health-advice", (2, 0.04), (10, 0.16)),
         (demo["news"], "news-explainer", (3, 0.05), (4, 0.05)),
