@@ -37,7 +37,9 @@ def test_admin_sees_drift_on_the_operations_dashboard_and_acknowledges_it(demo, 
             page.get_by_role("link", name="Operations").click()
             page.wait_for_url(f"{live_server.url}/admin/ecm-ops/operations/")
 
-            banner = page.locator("[data-ecm-drift-alert]", has_text="Health & Money: blocker rate at first screening")
+            banner = page.locator(
+                "[data-ecm-drift-alert]", has_text="Health & Money: blocker rate at first screening"
+            )
             expect(banner).to_contain_text("Health & Money: blocker rate at first screening")
             expect(banner).to_contain_text("while AI volume rose 5×")
             expect(page.locator("svg.ecm-ops-chart")).to_have_count(4)
@@ -48,7 +50,9 @@ def test_admin_sees_drift_on_the_operations_dashboard_and_acknowledges_it(demo, 
             page.screenshot(path=str(SCREENSHOTS / "operations_drill_down.png"))
             page.go_back()
 
-            banner = page.locator("[data-ecm-drift-alert]", has_text="Health & Money: blocker rate at first screening")
+            banner = page.locator(
+                "[data-ecm-drift-alert]", has_text="Health & Money: blocker rate at first screening"
+            )
             banner.locator("input[name=note]").fill("Paused AI drafting in Health; retraining.")
             banner.get_by_role("button", name="Acknowledge").click()
             expect(page.locator("body")).to_contain_text("Drift alert acknowledged")
