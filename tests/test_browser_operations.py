@@ -43,7 +43,11 @@ def test_admin_sees_drift_on_the_operations_dashboard_and_acknowledges_it(demo, 
             expect(banner).to_contain_text("Health & Money: blocker rate at first screening")
             expect(banner).to_contain_text("while AI volume rose 5×")
             expect(page.locator("svg.ecm-ops-chart")).to_have_count(4)
-            page.screenshot(path=str(SCREENSHOTS / "operations_dashboard.png"), full_page=True)
+            page.screenshot(path=str(SCREENSHOTS / "operations_dashboard.png"))
+            for group in ("volume", "quality", "review", "cost"):
+                section = page.locator(f'[data-ecm-ops-group="{group}"]')
+                section.scroll_into_view_if_needed()
+                section.screenshot(path=str(SCREENSHOTS / f"operations_{group}.png"))
 
             page.locator('[data-ecm-ops-group="volume"] tbody a').last.click()
             expect(page.locator("h1")).to_contain_text("AI draft requests")

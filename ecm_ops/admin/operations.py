@@ -71,6 +71,13 @@ class FilterForm(forms.Form):
             pk__in=[ct.pk for ct in ContentType.objects.get_for_models(*get_page_models()).values()]
         ).order_by("model")
         self.fields["page_type"].label_from_instance = lambda ct: ct.name.capitalize()
+        for name, empty in (
+            ("section", _("All sections")),
+            ("template", _("All templates")),
+            ("page_type", _("All page types")),
+            ("team", _("All teams")),
+        ):
+            self.fields[name].empty_label = empty  # fmt: skip
         self.fields["team"].queryset = Group.objects.filter(
             name__in=conf.get("OPS_TEAM_GROUPS")
         ).order_by("name")
@@ -97,7 +104,7 @@ def _form(request) -> FilterForm:
     if request.GET and not form.is_valid():
         return form
     if not request.GET:
-        form = FilterForm({})
+        form = FilterForm({"period": "week", "periods": 12})
         form.is_valid()
     return form
 
@@ -195,7 +202,8 @@ def _pilot_rows(data):
     if not data["pilot"]:
         return []
     rows = []
-    latest = data["rows"][-1]["values"] if data["rows"] else {}
+    # The last complete period (the current one has only just begun).
+    latest = data["rows"][-2]["values"] if len(data["rows"]) > 1 else {}
     for m in METRICS:
         if not m.lower_is_better:
             continue
@@ -378,7 +386,7 @@ def baseline(request):
 def acknowledge(request, pk):
     alert = DriftAlert.objects.filter(pk=pk).first()
     if alert is None:
-        raise drift.ServiceError("That drift alert does not exist.")
+        raise drift.ServiceError("That drift alert does not exist.", status=404)
     try:
         drift.acknowledge(alert, request.user, request.POST.get("note", ""))
     except PermissionDenied:

@@ -49,7 +49,7 @@ def seed_operations(demo: dict, today=None) -> PilotBaseline | None:
             day += timedelta(days=1)
     rollups.rebuild(pilot_start, today)
     baseline = drift.mark_baseline(
-        users["admin"], "Pilot (spring)", pilot_start, production_start - timedelta(days=1)
+        users["admin"], "Pilot", pilot_start, production_start - timedelta(days=1)
     )
     drift.evaluate(today)
     return baseline
