@@ -276,3 +276,45 @@ def test_retention_keeps_runs_tied_to_publications_and_cases(demo):
     assert open_run.pk in left  # still open
     assert runs[5].pk in left and runs[4].pk in left  # the newest two
     assert deleted == 2 and not ({runs[2].pk, runs[3].pk} & left)
+
+
+def test_drill_down_refuses_bad_input(demo, client):
+    client.force_login(demo["users"]["admin"])
+    rows = reverse("ecm_ops:operations_rows", args=["drafts"])
+    assert client.get(rows, {"first": "nope", "last": "2026-01-01"}).status_code == 400
+    assert client.get(rows, {"first": "2026-02-01", "last": "2026-01-01"}).status_code == 400
+    assert client.get(rows, {"first": "2026-01-01", "last": "2026-01-02",
+                             "section": "x"}).status_code == 400  # fmt: skip
+    unknown = reverse("ecm_ops:operations_rows", args=["secrets"])
+    assert client.get(unknown, {"first": "2026-01-01", "last": "2026-01-02"}).status_code == 404
+    missing = reverse("ecm_ops:operations_acknowledge", args=[987654])
+    assert client.post(missing, {"note": "x"}).status_code == 404
+
+
+def test_dashboard_queries_do_not_grow_with_history(demo, client):
+    today = timezone.localdate()
+
+    def history(first, days):
+        DailyRollup.objects.bulk_create(
+            DailyRollup(day=first + timedelta(days=d), section_id=demo["health"].pk,
+                        drafts_requested=3, first_screens=3, first_screen_blocked=1)
+            for d in range(days)
+        )  # fmt: skip
+
+    def queries():
+        client.get(reverse("ecm_ops:operations"))
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(reverse("ecm_ops:operations")).status_code == 200
+        return len(captured)
+
+    client.force_login(demo["users"]["admin"])
+    history(today - timedelta(days=365), 366)
+    one_year = queries()
+    history(today - timedelta(days=730), 365)
+    PilotBaseline.objects.create(name="P", starts_on=today - timedelta(days=700),
+                                 ends_on=today - timedelta(days=400))  # fmt: skip
+    assert queries() <= one_year + 3  # the baseline adds its own few reads, once
+    history(today - timedelta(days=1095), 365)
+    two_years = queries()
+    history(today - timedelta(days=1460), 365)
+    assert queries() == two_years <= 15
