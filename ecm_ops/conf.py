@@ -116,8 +116,9 @@ DEFAULTS: dict[str, Any] = {
     # Operations dashboard: RQ cron expression of the nightly rollup (yesterday's and today's
     # rows, screening retention, drift evaluation).
     "ROLLUP_CRON": "45 1 * * *",
-    # Keep the newest N screening runs per page (runs tied to a publication, a review case, an
-    # override, an incident or a monitoring check are always kept); None keeps every run.
+    # Keep the newest N screening runs per page (runs tied to a publication or a review case,
+    # an override, an incident, a monitoring check or a billed provider call are always kept;
+    # the nightly rollup job deletes the rest); None keeps every run.
     "SCREENING_RETENTION_RUNS": None,
     # A drift alert opens when a quality metric is worse than the pilot's confidence interval
     # for this many consecutive periods (weeks).
