@@ -29,7 +29,7 @@ from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, Max, OuterRef, Q
 from django.utils import timezone
 from wagtail.models import Page, PageLogEntry
 
@@ -143,14 +143,19 @@ class _Day:
 
 
 def _newest_templates(page_ids) -> dict[int, int]:
-    result: dict[int, int] = {}
-    for page_id, template_id in (
+    """page id -> the template of its newest AI draft (two small queries: a page may have
+    thousands of drafts)."""
+    newest = (
         DraftRequest.objects.filter(page_id__in=page_ids)
-        .order_by("page_id", "pk")
-        .values_list("page_id", "template_version__template_id")
-    ):
-        result[page_id] = template_id
-    return result
+        .values("page_id")
+        .annotate(newest=Max("pk"))
+        .values_list("newest", flat=True)
+    )
+    return dict(
+        DraftRequest.objects.filter(pk__in=list(newest)).values_list(
+            "page_id", "template_version__template_id"
+        )
+    )
 
 
 def _teams(user_ids) -> dict[int, int]:
