@@ -198,7 +198,7 @@ def _sections(data: dict) -> list[dict]:
         for label, r in zip(labels, data["rows"], strict=True):
             query = _drill_query(r["start"], r["end"], data["filters"])
             cells = "".join(
-                f'<td><a href="{urls[m.drill]}?{query}">{escape(format_value(m, r["values"][m.key]))}'
+                f'<td><a href="{urls[m.drill]}?{escape(query)}">{escape(format_value(m, r["values"][m.key]))}'
                 "</a></td>"
                 for m in metrics
             )
