@@ -62,6 +62,7 @@ DEFAULTS: dict[str, Any] = {
         "sweepchunk": 240,
         # An evaluation run resumes after the cases it already judged when re-queued.
         "evaluationrun": 240,
+        "rolluprun": 240,
     },
     "CHECKS": list(DEFAULT_CHECKS),
     # Seconds a single check may take before it fails closed.
@@ -163,6 +164,19 @@ DEFAULTS: dict[str, Any] = {
     "PROMOTION": {"PASS_RATE_TOLERANCE": 0.0, "MEAN_SCORE_TOLERANCE": 1.0, "SINGLE_ADMIN": False},
     # Evaluation suites: YAML upload size limit (bytes) and cases per template.
     "EVALUATION": {"YAML_MAX_BYTES": 256_000, "MAX_CASES": 200},
+    # Operations dashboard: RQ cron expression of the nightly rollup (yesterday's and today's
+    # rows, screening retention, drift evaluation).
+    "ROLLUP_CRON": "45 1 * * *",
+    # Keep the newest N screening runs per page (runs tied to a publication or a review case,
+    # an override, an incident, a monitoring check or a billed provider call are always kept;
+    # the nightly rollup job deletes the rest); None keeps every run.
+    "SCREENING_RETENTION_RUNS": None,
+    # A drift alert opens when a quality metric is worse than the pilot's confidence interval
+    # for this many consecutive periods (weeks).
+    "DRIFT_CONSECUTIVE_PERIODS": 3,
+    # Names of the groups that are "teams" on the dashboard (a user's team is the first of
+    # these, by name, that they belong to). Empty: no team breakdown.
+    "OPS_TEAM_GROUPS": [],
 }
 
 READINESS_MODES = ("off", "warn", "enforce")

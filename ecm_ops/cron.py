@@ -9,7 +9,7 @@ second trigger within 12 hours is ignored, so two cron processes cannot double t
 from rq import cron
 
 from ecm_ops import conf
-from ecm_ops.jobs.entrypoints import nightly_sweep, nightly_verify, reap
+from ecm_ops.jobs.entrypoints import nightly_rollup, nightly_sweep, nightly_verify, reap
 
 cron.register(reap, queue_name=conf.get("QUEUE"), interval=60, name="ecm_ops.reaper")
 cron.register(
@@ -23,4 +23,10 @@ cron.register(
     queue_name=conf.get("QUEUE"),
     cron=conf.get("VERIFY_CRON"),
     name="ecm_ops.nightly_verify",
+)
+cron.register(
+    nightly_rollup,
+    queue_name=conf.get("QUEUE"),
+    cron=conf.get("ROLLUP_CRON"),
+    name="ecm_ops.nightly_rollup",
 )

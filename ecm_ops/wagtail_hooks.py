@@ -61,6 +61,12 @@ def _may_manage_prompts(user) -> bool:
     return can_manage(user)
 
 
+def _may_see_operations(user) -> bool:
+    from .admin.operations import may_view
+
+    return may_view(user)
+
+
 @hooks.register("register_admin_menu_item")
 def register_menu():
     items = [
@@ -86,6 +92,13 @@ def register_menu():
             icon_name="history",
             order=130,
             shown=_may_see_audit,
+        ),
+        _ShownIf(
+            _("Operations"),
+            reverse("ecm_ops:operations"),
+            icon_name="doc-full",
+            order=140,
+            shown=_may_see_operations,
         ),
         _ShownIf(
             _("Setup"),

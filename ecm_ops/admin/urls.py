@@ -3,7 +3,7 @@ from django.urls import path
 from . import audit as audit_views
 from . import authority as authority_views
 from . import disclosure as disclosure_views
-from . import drafts, queue, review, setup
+from . import drafts, operations, operations_rows, queue, review, setup
 from . import evaluation as evaluation_views
 from . import findings as findings_views
 from . import incidents as incident_views
@@ -72,4 +72,14 @@ urlpatterns = [
         evaluation_views.case_from_production,
         name="case_from_production",
     ),
+    # operations dashboard (issue 11)
+    path("operations/", operations.dashboard, name="operations"),
+    path("operations/api/", operations.api, name="operations_api"),
+    path("operations/baseline/", operations.baseline, name="operations_baseline"),
+    path(
+        "operations/alerts/<int:pk>/acknowledge/",
+        operations.acknowledge,
+        name="operations_acknowledge",
+    ),
+    path("operations/rows/<slug:kind>/", operations_rows.rows, name="operations_rows"),
 ]

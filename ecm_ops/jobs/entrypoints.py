@@ -65,6 +65,20 @@ def nightly_sweep() -> None:
     start_sweep("nightly")
 
 
+def run_rollup(pk: int) -> None:
+    from ..services.rollups import process_rollup_run
+
+    process_rollup_run(pk)
+
+
+def nightly_rollup() -> None:
+    """Cron entry point (``ecm_ops.cron``): queue yesterday's and today's rollups (then drift
+    and screening retention run in the job)."""
+    from ..services.rollups import nightly
+
+    nightly()
+
+
 def nightly_verify() -> None:
     """Cron entry point (``ecm_ops.cron``): re-derive the publication invariant."""
     from ..services.verification import run_nightly

@@ -22,6 +22,7 @@ from ..models import (
     EscalationTimer,
     EvaluationRun,
     MonitoringCheck,
+    RollupRun,
     ScreeningRun,
     SweepChunk,
     SweepRun,
@@ -41,6 +42,7 @@ WORK_MODELS: list[type[BackgroundWork]] = [
     SweepRun,
     SweepChunk,
     EvaluationRun,
+    RollupRun,
 ]
 
 

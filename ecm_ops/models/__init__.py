@@ -14,6 +14,7 @@ from .governance import (
     RiskRule,
 )
 from .monitoring import Incident, MonitoringCheck, OperationsAlert, SweepChunk, SweepRun
+from .operations import DailyRollup, DriftAlert, PilotBaseline, RollupRun
 from .prompts import PromptTemplate, PromptTemplateVersion, StyleGuide
 from .publication import AIShingle, Publication
 from .review import (
@@ -27,6 +28,10 @@ from .style import StyleRulePack
 
 __all__ = [
     "AIShingle",
+    "DailyRollup",
+    "DriftAlert",
+    "PilotBaseline",
+    "RollupRun",
     "Publication",
     "Approval",
     "DisclosureLevel",

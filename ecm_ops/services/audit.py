@@ -47,6 +47,9 @@ ACTIONS = {
     "ecm_ops.incident.acknowledged": ("Acknowledge incident", "Incident acknowledged"),
     "ecm_ops.incident.resolved": ("Resolve incident", "Incident resolved"),
     "ecm_ops.incident.unpublished": ("Unpublish on incident", "Unpublished because of an incident"),
+    "ecm_ops.drift.opened": ("Drift alert", "Quality drifted below the pilot baseline"),
+    "ecm_ops.drift.acknowledged": ("Acknowledge drift alert", "Drift alert acknowledged"),
+    "ecm_ops.baseline.marked": ("Mark pilot baseline", "Pilot baseline marked"),
 }
 
 

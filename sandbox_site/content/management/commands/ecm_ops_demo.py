@@ -9,7 +9,10 @@ class Command(BaseCommand):
     help = "Seed the sandbox with demo users, sections, risk policies, templates and pages (idempotent)."
 
     def handle(self, *args, **options):
-        seed()
+        demo = seed()
+        from sandbox_site.content.demo_operations import seed_operations
+
+        seed_operations(demo)
         # Tonight's sweep, now (ignored when one ran in the last 12 hours): the readiness
         # scorecard asks for a recent sweep. Inline mode runs it here; with Redis, a worker does.
         start_sweep("nightly")
