@@ -154,15 +154,22 @@ def findings_panel_js():
     except NoReverseMatch:
         url = reverse("ecm_ops:page_findings", args=[0])
     return format_html(
-        '<script src="{}" data-ecm-findings-url="{}" defer></script>',
+        '<script src="{}" data-ecm-findings-url="{}" data-ecm-title="{}" defer></script>',
         static("ecm_ops/js/findings_panel.js"),
         url,
+        _("Pre-screen findings"),
     )
 
 
 @hooks.register("construct_explorer_page_queryset")
 def annotate_listing_scores(parent_page, pages, request):
+    findings_admin.listing_banner(request, parent_page, pages)
     return findings_admin.annotate_scores(pages)
+
+
+@hooks.register("before_edit_page")
+def edit_view_banners(request, page):
+    findings_admin.edit_view_banners(request, page)
 
 
 @hooks.register("register_page_listing_buttons")
