@@ -40,8 +40,7 @@ from wagtail.admin.widgets.button import Button
 from wagtail.models import Page
 
 from ..models import ScreeningOverride, ScreeningRun
-from ..services import ServiceError
-from ..services import findings_summary
+from ..services import ServiceError, findings_summary
 from ..services import screening as screening_service
 from ..states import JobStatus, Severity
 

@@ -57,7 +57,9 @@ def changes_requested(page_id: int) -> Banner | None:
         text = _("%(who)s requested changes on %(when)s: “%(comment)s” Fix and submit again.")
     else:
         text = _("Changes were requested on %(when)s: “%(comment)s” Fix and submit again.")
-    return Banner("warning", text % {"who": who, "when": _when(case.decided_at), "comment": comment})
+    return Banner(
+        "warning", text % {"who": who, "when": _when(case.decided_at), "comment": comment}
+    )
 
 
 def _incident_text(incident: Incident, labels: dict[str, str]) -> str:
