@@ -189,3 +189,28 @@ def awaiting_review_panel(request, panels):
     from .admin.dashboard import replace_panels
 
     replace_panels(panels)
+
+
+@hooks.register("register_icons")
+def register_icons(icons):
+    return [*icons, "ecm_ops/icons/bell.svg"]
+
+
+@hooks.register("register_admin_menu_item")
+def notifications_menu_item():
+    from .admin.notifications import NotificationsMenuItem
+
+    return NotificationsMenuItem(
+        _("Notifications"),
+        reverse("ecm_ops:notifications"),
+        name="ecm-ops-notifications",
+        icon_name="ecm-bell",
+        order=349,
+    )
+
+
+@hooks.register("construct_homepage_panels")
+def notifications_panel(request, panels):
+    from .admin.notifications import NotificationsPanel
+
+    panels.append(NotificationsPanel())

@@ -12,6 +12,7 @@ from .governance import (
     RiskRule,
 )
 from .monitoring import Incident, MonitoringCheck, OperationsAlert, SweepChunk, SweepRun
+from .notifications import EmailStatus, Notification, NotificationKind
 from .prompts import PromptTemplate, PromptTemplateVersion, StyleGuide
 from .publication import AIShingle, Publication
 from .review import (
@@ -31,7 +32,10 @@ __all__ = [
     "EscalationTimer",
     "FieldProvenance",
     "Finding",
+    "EmailStatus",
     "Incident",
+    "Notification",
+    "NotificationKind",
     "MonitoringCheck",
     "OperationsAlert",
     "PageFingerprint",
