@@ -21,7 +21,7 @@ def register_urls():
 
 @hooks.register("register_admin_viewset")
 def register_viewsets():
-    return viewsets.ALL
+    return [*viewsets.ALL, *viewsets.CHOOSERS]
 
 
 class _ShownIf(MenuItem):
