@@ -175,7 +175,7 @@ class NotificationsMenuItem(MenuItem):
         component = super().render_component(request)
         n = unread_count(request.user)
         if n:
-            component.label = _("Notifications (%(n)s unread)") % {"n": n}
+            component.label = _("Notifications (%(n)s)") % {"n": n}
         return component
 
 
