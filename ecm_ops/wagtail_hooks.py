@@ -22,7 +22,7 @@ def register_urls():
 
 @hooks.register("register_admin_viewset")
 def register_viewsets():
-    return viewsets.ALL
+    return [*viewsets.ALL, *viewsets.CHOOSERS]
 
 
 class _ShownIf(MenuItem):
@@ -212,15 +212,22 @@ def findings_panel_js():
     except NoReverseMatch:
         url = reverse("ecm_ops:page_findings", args=[0])
     return format_html(
-        '<script src="{}" data-ecm-findings-url="{}" defer></script>',
+        '<script src="{}" data-ecm-findings-url="{}" data-ecm-title="{}" defer></script>',
         static("ecm_ops/js/findings_panel.js"),
         url,
+        _("Pre-screen findings"),
     )
 
 
 @hooks.register("construct_explorer_page_queryset")
 def annotate_listing_scores(parent_page, pages, request):
+    findings_admin.listing_banner(request, parent_page, pages)
     return findings_admin.annotate_scores(pages)
+
+
+@hooks.register("before_edit_page")
+def edit_view_banners(request, page):
+    findings_admin.edit_view_banners(request, page)
 
 
 @hooks.register("register_page_listing_buttons")
@@ -247,3 +254,28 @@ def awaiting_review_panel(request, panels):
     from .admin.dashboard import replace_panels
 
     replace_panels(panels)
+
+
+@hooks.register("register_icons")
+def register_icons(icons):
+    return [*icons, "ecm_ops/icons/bell.svg"]
+
+
+@hooks.register("register_admin_menu_item")
+def notifications_menu_item():
+    from .admin.notifications import NotificationsMenuItem
+
+    return NotificationsMenuItem(
+        _("Notifications"),
+        reverse("ecm_ops:notifications"),
+        name="ecm-ops-notifications",
+        icon_name="ecm-bell",
+        order=349,
+    )
+
+
+@hooks.register("construct_homepage_panels")
+def notifications_panel(request, panels):
+    from .admin.notifications import NotificationsPanel
+
+    panels.append(NotificationsPanel())

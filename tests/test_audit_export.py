@@ -363,3 +363,20 @@ def test_trail_queries_do_not_grow_with_events(demo, client):
     for who in ("admin", "legal", "senior"):
         client.force_login(demo["users"][who])
         assert count_queries(client, TRAIL)[0] == before[who], who
+
+
+def test_export_dates_in_the_sites_format_with_wagtails_date_picker(demo, client):
+    """en-gb sites type 31/01/2026; the picker is Wagtail's date widget."""
+    from ecm_ops.admin.audit import AuditExportForm
+
+    form = AuditExportForm(
+        {"section": demo["news"].pk, "since": "01/01/2026", "until": "31/01/2026", "format": "html"}
+    )
+    assert form.is_valid(), form.errors
+    assert form.cleaned_data["since"] == "2026-01-01"
+    assert form.cleaned_data["until"] == "2026-01-31"
+    assert "initDateChooser" in str(form["since"])  # Wagtail's date picker
+    bad = AuditExportForm(
+        {"section": demo["news"].pk, "since": "31/02/2026", "until": "x", "format": "html"}
+    )
+    assert not bad.is_valid() and "must be a date like" in str(bad.errors)

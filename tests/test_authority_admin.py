@@ -96,9 +96,13 @@ def test_manager_grants_and_revokes_with_audit_entries(demo, news, client, manag
     # Granting again changes nothing and logs nothing.
     client.post(url(policy), {"action": "grant", "tier": tiers["Standard"].pk, "user": newbie.pk})
     assert ModelLogEntry.objects.filter(action="ecm_ops.authority.granted").count() == 2
-    response = client.post(
-        url(policy), {"action": "revoke", "tier": tiers["Standard"].pk, "user": newbie.pk}
-    )
+    # A revoke asks first (nothing changes), then revokes once confirmed.
+    revoke = {"action": "revoke", "tier": tiers["Standard"].pk, "user": newbie.pk}
+    response = client.post(url(policy), revoke)
+    assert response.status_code == 200 and b"data-ecm-confirm-revoke" in response.content
+    assert newbie in users_with_authority(tiers["Standard"])
+    assert not ModelLogEntry.objects.filter(action="ecm_ops.authority.revoked").exists()
+    response = client.post(url(policy), {**revoke, "confirmed": "True"})
     assert response.status_code == 302
     assert newbie not in users_with_authority(tiers["Standard"])
     revoked = ModelLogEntry.objects.get(action="ecm_ops.authority.revoked")
@@ -296,3 +300,51 @@ def test_listing_queries_do_not_grow_with_policies(demo, news, client, manager):
         assign_perm("approve_tier", demo["users"]["senior"], tier)
     many, response = count_queries(client, AUTHORITY)
     assert len(shown(response)) == RiskPolicy.objects.count() and many == few
+
+
+def test_the_anonymous_and_inactive_are_refused_with_a_reason(demo, news, client, manager):
+    """django-guardian's ``AnonymousUser`` row is active in the database: it must never be
+    offered by the chooser nor accepted when posted by hand; an inactive user is refused
+    with a message that says so."""
+    from django.contrib.auth import get_user_model
+
+    policy, tiers = news
+    # guardian creates this row after migrate (an active user) on sites that keep its default.
+    anonymous, _ = get_user_model().objects.get_or_create(username="AnonymousUser")
+    client.force_login(manager)
+    before = snapshot()
+    response = client.post(
+        url(policy), {"action": "grant", "tier": tiers["Low"].pk, "user": anonymous.pk}
+    )
+    assert response.status_code == 400
+    assert "visitors who are not logged in" in response.content.decode()
+    sleeper = make_user("sleeper")
+    sleeper.is_active = False
+    sleeper.save()
+    response = client.post(
+        url(policy), {"action": "grant", "tier": tiers["Low"].pk, "user": sleeper.pk}
+    )
+    assert response.status_code == 400 and "is inactive" in response.content.decode()
+    assert snapshot() == before
+    # The person chooser lists neither.
+    chooser = client.get(reverse("ecm_ops_user_chooser:choose_results")).content.decode()
+    assert "sleeper" not in chooser and anonymous.get_username() not in chooser
+    assert "senior" in chooser
+    searched = client.get(reverse("ecm_ops_user_chooser:choose_results"), {"q": "leg"})
+    assert "legal" in searched.content.decode() and "senior" not in searched.content.decode()
+
+
+def test_a_tier_needing_more_approvals_than_approvers_is_warned(demo, news, client, manager):
+    policy, tiers = news
+    tier = tiers["Standard"]
+    client.force_login(manager)
+    eligible = tier.policy.tiers.get(pk=tier.pk)
+    from ecm_ops.governance.authority import users_with_authority
+
+    tier.approvals_required = users_with_authority(eligible).count() + 1
+    tier.save()
+    html = client.get(url(policy)).content.decode()
+    assert f"Tier “{tier.label}” needs {tier.approvals_required} approvals" in html
+    tier.approvals_required = 1
+    tier.save()
+    assert "needs 1 approvals" not in client.get(url(policy)).content.decode()

@@ -110,7 +110,8 @@ def test_gate_blocks_on_blockers_and_an_authorised_override_lifts_it(demo):
     run = screened(page, BLOCKER_BODY, editor)
     gate = screening_service.gate_for(page)
     assert gate["blocked"] and gate["run"] == run
-    assert "ai_artefacts.self_reference" in gate["message"]
+    assert "AI artefacts and placeholders (self reference)" in gate["message"]  # by label
+    assert "ai_artefacts.self_reference" not in gate["message"]
 
     with pytest.raises(PermissionDenied):
         screening_service.override(run.pk, editor, "I think it is fine")

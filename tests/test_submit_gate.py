@@ -34,7 +34,7 @@ def test_submit_with_a_blocker_is_refused_and_nothing_typed_is_lost(demo, client
     response = client.post(edit_url(page), data, follow=True)
     assert response.status_code == 200
     text = response.content.decode()
-    assert "Not submitted" in text and "ai_artefacts.self_reference" in text
+    assert "Not submitted" in text and "AI artefacts and placeholders (self reference)" in text
     assert not WorkflowState.objects.filter(
         base_content_type__isnull=False, object_id=str(page.pk)
     ).exists()

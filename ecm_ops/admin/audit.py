@@ -21,7 +21,7 @@ from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.filters import DateRangePickerWidget
 from wagtail.admin.ui.tables import Column, DateColumn, TitleColumn
-from wagtail.admin.widgets import HeaderButton
+from wagtail.admin.widgets import AdminDateInput, HeaderButton
 from wagtail.models import Page, PageLogEntry
 
 from ..governance import authority
@@ -33,10 +33,39 @@ from .refusals import refusals
 FORMATS = [("html", _("Show here")), ("csv", "CSV"), ("json", "JSON")]
 
 
+def _locale_date_to_iso(value: str) -> str:
+    """A date typed in the site's format (Wagtail's ``WAGTAIL_DATE_FORMAT``, the locale's
+    ``DATE_INPUT_FORMATS``, e.g. 31/01/2026 in en-gb) as ``YYYY-MM-DD``; anything else is
+    returned as typed, for :func:`~ecm_ops.services.audit_export.parse_range` to judge (it
+    also takes ISO date-times) and explain."""
+    from datetime import datetime
+
+    from django.conf import settings
+    from django.utils.formats import get_format
+
+    value = (value or "").strip()
+    formats = [getattr(settings, "WAGTAIL_DATE_FORMAT", None), *get_format("DATE_INPUT_FORMATS")]
+    for fmt in filter(None, formats):
+        try:
+            return datetime.strptime(value, fmt).date().isoformat()
+        except ValueError:
+            continue
+    return value
+
+
+class LocaleDateField(forms.CharField):
+    """Wagtail's date picker; accepts the site's date format and ISO dates."""
+
+    widget = AdminDateInput
+
+    def to_python(self, value):
+        return _locale_date_to_iso(super().to_python(value))
+
+
 class AuditExportForm(forms.Form):
     section = forms.IntegerField(label=_("Section"))
-    since = forms.CharField(label=_("Published since"), help_text=_("YYYY-MM-DD"))
-    until = forms.CharField(label=_("Published until"), help_text=_("YYYY-MM-DD (inclusive)"))
+    since = LocaleDateField(label=_("Published since"))
+    until = LocaleDateField(label=_("Published until"), help_text=_("Inclusive."))
     format = forms.ChoiceField(label=_("Format"), choices=FORMATS, initial="html")
 
     def __init__(self, *args, **kwargs):

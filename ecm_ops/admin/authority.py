@@ -11,7 +11,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -24,6 +24,7 @@ from wagtail.admin.ui.tables import Column, TitleColumn
 from ..governance import authority
 from ..models import ReviewCase, ReviewTier, RiskPolicy
 from ..services import PermissionDenied, ServiceError
+from .choosers import anonymous_usernames, choosable_users, group_chooser, safe_widget, user_chooser
 from .listing import EcmIndexView
 from .refusals import refusals
 
@@ -35,35 +36,89 @@ NO_MANAGE = (
 
 
 def _users():
-    return get_user_model().objects.filter(is_active=True).order_by("username")
+    return choosable_users()
+
+
+class PersonField(forms.ModelChoiceField):
+    """A user chosen with the person chooser; an inactive user or django-guardian's anonymous
+    user is refused with a message saying why (not a bare "not one of the choices")."""
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        User = get_user_model()
+        try:
+            user = User.objects.get(pk=value)
+        except (User.DoesNotExist, ValueError, TypeError):
+            raise forms.ValidationError(_("This person does not exist (any more).")) from None
+        if user.get_username() in anonymous_usernames():
+            raise forms.ValidationError(
+                _("“%(name)s” stands for visitors who are not logged in; it cannot approve.")
+                % {"name": user.get_username()}
+            )
+        if not user.is_active:
+            raise forms.ValidationError(
+                _("%(name)s is inactive and cannot approve. Reactivate the account first.")
+                % {"name": user.get_full_name() or user.get_username()}
+            )
+        return user
 
 
 class AuthorityForm(forms.Form):
     """Grant or revoke ``approve_tier`` on one tier of this policy, for a user or a group."""
 
-    action = forms.ChoiceField(choices=[("grant", _("Grant")), ("revoke", _("Revoke"))])
-    tier = forms.ModelChoiceField(queryset=ReviewTier.objects.none(), label=_("Tier"))
-    user = forms.ModelChoiceField(queryset=_users(), required=False, label=_("User"))
-    group = forms.ModelChoiceField(
-        queryset=Group.objects.order_by("name"), required=False, label=_("Group")
+    action = forms.ChoiceField(
+        label=_("Change"),
+        choices=[("grant", _("Grant authority")), ("revoke", _("Revoke authority"))],
+        widget=forms.RadioSelect,
+        initial="grant",
     )
+    tier = forms.ModelChoiceField(queryset=ReviewTier.objects.none(), label=_("Tier"))
+    user = PersonField(
+        queryset=_users(),
+        required=False,
+        label=_("Person"),
+        widget=safe_widget(user_chooser)(),
+    )
+    group = forms.ModelChoiceField(
+        queryset=Group.objects.order_by("name"),
+        required=False,
+        label=_("or group"),
+        widget=safe_widget(group_chooser)(),
+    )
+    confirmed = forms.BooleanField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args, policy, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["tier"].queryset = (
             ReviewTier.objects.filter(policy=policy).select_related("policy").order_by("level")
         )
-        self.fields["user"].queryset = _users()
+        self.fields["tier"].label_from_instance = lambda t: (
+            _("%(label)s (level %(level)s)")
+            % {
+                "label": t.label,
+                "level": t.level,
+            }
+        )
 
     def clean(self):
         data = super().clean()
         if bool(data.get("user")) == bool(data.get("group")):
-            raise forms.ValidationError(_("Choose either a user or a group (exactly one)."))
+            if not self.errors.get("user"):
+                raise forms.ValidationError(_("Choose either a person or a group (exactly one)."))
         return data
+
+    @property
+    def needs_confirmation(self) -> bool:
+        return self.cleaned_data.get("action") == "revoke" and not self.cleaned_data.get(
+            "confirmed"
+        )
 
 
 class DelegateForm(forms.Form):
-    reviewer = forms.ModelChoiceField(queryset=_users(), label=_("Reviewer"))
+    reviewer = PersonField(
+        queryset=_users(), label=_("Reviewer"), widget=safe_widget(user_chooser)()
+    )
     reason = forms.CharField(
         label=_("Reason"), max_length=500, required=False, widget=forms.TextInput
     )
@@ -137,6 +192,20 @@ def policy_authority(request, pk: int):
     if request.method == "POST":
         if not can_manage:
             raise PermissionDenied(NO_MANAGE)
+        if form.is_valid() and form.needs_confirmation:
+            data = form.cleaned_data
+            return TemplateResponse(
+                request,
+                "ecm_ops/authority/confirm_revoke.html",
+                {
+                    "policy": policy,
+                    "tier": data["tier"],
+                    "holder": data["user"] or data["group"],
+                    "user": data["user"],
+                    "group": data["group"],
+                    "remaining": _remaining_after_revoke(data["tier"], data["user"], data["group"]),
+                },
+            )
         if form.is_valid():
             data = form.cleaned_data
             change = authority.grant_tier if data["action"] == "grant" else authority.revoke_tier
@@ -149,6 +218,7 @@ def policy_authority(request, pk: int):
                 status = exc.status
             else:
                 who = data["user"] or data["group"]
+                who = (who.get_full_name() or who.get_username()) if data["user"] else who.name
                 verb = _("now may") if data["action"] == "grant" else _("may no longer")
                 if changed:
                     messages.success(
@@ -180,10 +250,49 @@ def policy_authority(request, pk: int):
             "rows": rows,
             "form": form,
             "can_manage": can_manage,
-            "warnings": authority.policy_warnings(policy),
+            "warnings": authority.policy_warnings(policy) + quorum_warnings(tiers),
         },
         status=status,
     )
+
+
+def quorum_warnings(tiers) -> list[str]:
+    """A tier needing more approvals than it has eligible approvers can never reach quorum
+    (eligibility is :func:`ecm_ops.governance.authority.users_with_authority`)."""
+    if not tiers:
+        return []
+    # One query for all tiers: the eligibility function's query of each tier as a subquery.
+    counts = get_user_model().objects.aggregate(
+        **{
+            f"t{tier.pk}": Count(
+                "pk", filter=Q(pk__in=authority.users_with_authority(tier).values("pk"))
+            )
+            for tier in tiers
+        }
+    )
+    warnings = []
+    for tier in tiers:
+        eligible = counts[f"t{tier.pk}"]
+        if eligible < tier.approvals_required:
+            warnings.append(
+                _(
+                    "Tier “%(tier)s” needs %(needed)s approvals, but only %(eligible)s people "
+                    "may approve at it: no review at this tier can be completed until more "
+                    "people are granted authority (four-eyes may remove one more: nobody "
+                    "approves their own work)."
+                )
+                % {"tier": tier.label, "needed": tier.approvals_required, "eligible": eligible}
+            )
+    return warnings
+
+
+def _remaining_after_revoke(tier, user, group) -> int:
+    """How many eligible approvers the tier keeps after the revoke (approximation: a user who
+    holds authority through a group keeps it)."""
+    eligible = authority.users_with_authority(tier)
+    if user is not None:
+        eligible = eligible.exclude(pk=user.pk)
+    return eligible.count() if group is None else max(eligible.count() - group.user_set.count(), 0)
 
 
 @refusals

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib.auth import SESSION_KEY
-from django.db.models import Count, Max, OuterRef, Q, Subquery
+from django.db.models import Case, Count, Exists, Max, OuterRef, Q, Subquery, Value, When
 from django.http import HttpResponse, HttpResponseForbidden, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.loader import render_to_string
@@ -33,17 +33,20 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from wagtail.admin import messages
 from wagtail.admin.auth import reject_request
 from wagtail.admin.widgets.button import Button
 from wagtail.models import Page
 
 from ..models import ScreeningOverride, ScreeningRun
-from ..services import ServiceError
+from ..services import ServiceError, findings_summary
 from ..services import screening as screening_service
 from ..states import JobStatus, Severity
 
 SEVERITY_ORDER = {Severity.BLOCKER: 0, Severity.WARNING: 1, Severity.INFO: 2}
+#: Findings listed one by one in the JSON answer (the panel groups them all).
+FINDINGS_LISTED = 200
 
 
 def _editable_page(request, page_id: int):
@@ -63,16 +66,31 @@ def findings_state(page, user) -> dict:
     gate = screening_service.gate_for(page)
     shown = gate["run"]
     findings = []
+    groups = []
     if shown is not None:
-        findings = sorted(
-            shown.findings.all(), key=lambda f: (SEVERITY_ORDER.get(f.severity, 3), f.start)
+        # The JSON lists the most severe findings first, at most FINDINGS_LISTED of them; the
+        # panel shows them grouped by check (two queries, whatever their number).
+        rank = Case(
+            *(When(severity=s, then=Value(n)) for s, n in SEVERITY_ORDER.items()),
+            default=Value(9),
         )
+        findings = list(shown.findings.order_by(rank, "start", "pk")[:FINDINGS_LISTED])
+        groups = findings_summary.finding_groups(shown.pk)
+        labels = _field_labels(page)
+        for group in groups:
+            for sample in group.samples:
+                sample["field_label"] = labels.get(sample["field"], sample["field"] or "")
+    blockers = shown.blocker_count if shown else 0
+    warnings = shown.warning_count if shown else 0
     return {
         "page": page.pk,
         "latest_revision": page.latest_revision_id,
         "pending": bool(run and run.is_open),
         "run": _run_data(shown),
         "latest_run": _run_data(run),
+        "screened_at": shown.finished_at if shown else None,
+        "verdict": "blockers" if blockers else "warnings" if warnings else "clean",
+        "groups": groups,
         "screened_latest_revision": bool(
             shown and shown.revision_id == page.latest_revision_id and not (run and run.is_open)
         ),
@@ -98,6 +116,16 @@ def findings_state(page, user) -> dict:
             }
             for f in findings
         ],
+    }
+
+
+def _field_labels(page) -> dict[str, str]:
+    """``{field name: its label}`` for the page's model (findings name fields by name)."""
+    model = page.specific_class or type(page)
+    return {
+        f.name: str(getattr(f, "verbose_name", f.name)).capitalize()
+        for f in model._meta.get_fields()
+        if hasattr(f, "verbose_name")
     }
 
 
@@ -185,6 +213,8 @@ def _findings_response(request, page_id: int) -> JsonResponse:
     state["html"] = render_to_string(
         "ecm_ops/findings/panel.html", {"state": state, "page": page}, request=request
     )
+    state["screened_at"] = state["screened_at"].isoformat() if state["screened_at"] else None
+    state.pop("groups")
     response = JsonResponse(state)
     response["ETag"] = _etag(request.user.pk, page.pk, version or "")
     response["Cache-Control"] = "private, no-cache"
@@ -272,35 +302,97 @@ def before_edit_page(request, page):
 
 
 def annotate_scores(queryset):
-    """``construct_explorer_page_queryset``: the latest finished score in the same query."""
+    """``construct_explorer_page_queryset``: the latest finished score, its blocker and warning
+    counts and whether monitoring has an active incident on the page, in the same query."""
+    from ..models import Incident
+    from ..services.page_banners import ACTIVE_INCIDENT
+
     latest = ScreeningRun.objects.filter(
         page_id=OuterRef("pk"), status=JobStatus.SUCCEEDED, revision__isnull=False
     ).order_by("-finished_at", "-pk")
     return queryset.annotate(
         ecm_score=Subquery(latest.values("score")[:1]),
         ecm_blockers=Subquery(latest.values("blocker_count")[:1]),
+        ecm_warnings=Subquery(latest.values("warning_count")[:1]),
+        ecm_incident=Exists(
+            Incident.objects.filter(page_id=OuterRef("pk"), state__in=ACTIVE_INCIDENT)
+        ),
     )
 
 
 def score_badge(page):
-    """``register_page_listing_buttons``: a score badge (no query: the listing annotated it)."""
+    """``register_page_listing_buttons``: the pre-screen verdict as a badge, by colour, icon and
+    words: clean, warnings or blockers (no query: the listing annotated it); and a badge for an
+    active monitoring incident."""
+    buttons = []
+    if getattr(page, "ecm_incident", False):
+        buttons.append(
+            Button(
+                _("Incident"),
+                reverse("ecm_ops:page_monitoring", args=[page.pk]),
+                classname="w-status w-status--label ecm-badge ecm-badge--incident",
+                icon_name="warning",
+                attrs={"data-ecm-incident": "", "title": _("Monitoring has an open incident")},
+                priority=1,
+            )
+        )
     score = getattr(page, "ecm_score", None)
     if score is None:
-        return []
+        return buttons
     blockers = getattr(page, "ecm_blockers", 0) or 0
-    label = _("Score %(score)s") % {"score": f"{score:g}"}
+    warnings = getattr(page, "ecm_warnings", 0) or 0
     if blockers:
-        label = _("%(label)s · %(n)s blocker(s)") % {"label": label, "n": blockers}
-    return [
+        verdict, icon = "blockers", "warning"
+        label = ngettext("%(n)s blocker", "%(n)s blockers", blockers) % {"n": blockers}
+    elif warnings:
+        verdict, icon = "warnings", "warning"
+        label = ngettext("%(n)s warning", "%(n)s warnings", warnings) % {"n": warnings}
+    else:
+        verdict, icon, label = "clean", "success", _("Clean")
+    buttons.append(
         Button(
             label,
             reverse("ecm_ops:page_monitoring", args=[page.pk]),
-            classname="w-status w-status--label"
-            + (" ecm-score--blocked" if blockers else " ecm-score--ok"),
+            classname=f"w-status w-status--label ecm-badge ecm-badge--{verdict}",
+            icon_name=icon,
             attrs={
                 "data-ecm-score": f"{score:g}",
-                "title": _("Pre-screen score (lower is better)"),
+                "data-ecm-verdict": verdict,
+                "title": _("Pre-screen: %(label)s (score %(score)s, lower is better)")
+                % {"label": label, "score": f"{score:g}"},
             },
             priority=1,
         )
-    ]
+    )
+    return buttons
+
+
+def edit_view_banners(request, page):
+    """``before_edit_page`` on GET: the page's banners (a reviewer's "Request changes" comment,
+    monitoring's incident) as Wagtail messages on the edit view."""
+    from ..services.page_banners import for_edit_view
+
+    if request.method != "GET" or request.headers.get("x-requested-with"):
+        return
+    for banner in for_edit_view(page.pk):
+        (messages.error if banner.level == "error" else messages.warning)(request, banner.text)
+
+
+def listing_banner(request, parent_page, pages):
+    """``construct_explorer_page_queryset``: one banner on the page listing when monitoring
+    unpublished a child page or has an open incident on one (once per request, and not on
+    the listing's partial refreshes, whose messages nobody would see)."""
+    from ..services.page_banners import for_listing
+
+    if (
+        getattr(request, "_ecm_listing_banner", False)
+        or request.method != "GET"
+        or request.headers.get("x-requested-with")
+        or "_w_filter_fragment" in request.GET
+        or request.path.rstrip("/").endswith("/results")
+    ):
+        return
+    request._ecm_listing_banner = True
+    banner = for_listing(pages.order_by().values("pk"))
+    if banner is not None:
+        (messages.error if banner.level == "error" else messages.warning)(request, banner.text)

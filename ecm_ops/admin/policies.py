@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from django import forms
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin import messages
 from wagtail.admin.forms import WagtailAdminModelForm
@@ -29,6 +28,12 @@ from wagtail.admin.viewsets.model import ModelViewSet
 from ..governance.authority import policy_warnings
 from ..models import RiskPolicy
 from .setup import ReadinessPanel
+from .widgets import (
+    JSONListChoices,
+    JSONListTags,
+    check_choices,
+    page_type_choices,
+)
 
 RULE_CONDITIONS = (
     "page_types",
@@ -143,7 +148,10 @@ class RiskPolicyForm(WagtailAdminModelForm):
         return ok
 
 
-JSON_LIST = forms.Textarea(attrs={"rows": 1})
+PAGE_TYPES = JSONListChoices(page_type_choices)
+CHECKS = JSONListChoices(check_choices)
+CHECKS_NOT_ANY = JSONListChoices(lambda: check_choices(any_check=False))
+TAGS = JSONListTags()
 
 TIER_PANELS = [
     FieldRowPanel([FieldPanel("label"), FieldPanel("level"), FieldPanel("approvals_required")]),
@@ -153,11 +161,26 @@ TIER_PANELS = [
 
 RULE_PANELS = [
     FieldRowPanel([FieldPanel("name"), FieldPanel("tier")]),
-    FieldPanel("page_types", widget=JSON_LIST),
+    FieldPanel(
+        "page_types",
+        widget=PAGE_TYPES,
+        help_text=_("The rule applies to pages of the ticked types (none ticked: any type)."),
+    ),
     PageChooserPanel("section"),
-    FieldPanel("tags", widget=JSON_LIST),
+    FieldPanel(
+        "tags",
+        widget=TAGS,
+        help_text=_("The rule applies to pages tagged with any of these topics."),
+    ),
     FieldRowPanel(
-        [FieldPanel("finding_checks", widget=JSON_LIST), FieldPanel("finding_min_severity")]
+        [
+            FieldPanel(
+                "finding_checks",
+                widget=CHECKS,
+                help_text=_("The rule applies when the pre-screen has findings of these checks."),
+            ),
+            FieldPanel("finding_min_severity"),
+        ]
     ),
     FieldRowPanel(
         [FieldPanel("min_score"), FieldPanel("min_ai_share"), FieldPanel("min_template_risk")]
@@ -215,8 +238,8 @@ class RiskPolicyViewSet(ModelViewSet):
                     FieldPanel("minimum_level"),
                     FieldPanel("max_send_backs"),
                     FieldPanel("escalation_group"),
-                    FieldPanel("unpublish_checks", widget=JSON_LIST),
-                    FieldPanel("strict_advice_checks", widget=JSON_LIST),
+                    FieldPanel("unpublish_checks", widget=CHECKS_NOT_ANY),
+                    FieldPanel("strict_advice_checks", widget=CHECKS_NOT_ANY),
                 ],
                 heading=_("Section rules"),
             ),

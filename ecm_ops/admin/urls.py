@@ -7,6 +7,7 @@ from . import drafts, operations, operations_rows, queue, review, setup
 from . import evaluation as evaluation_views
 from . import findings as findings_views
 from . import incidents as incident_views
+from . import notifications as notification_views
 
 app_name = "ecm_ops"
 urlpatterns = [
@@ -42,6 +43,26 @@ urlpatterns = [
     path("authority/results/", authority_views.index_results, name="authority_results"),
     path("authority/<int:pk>/", authority_views.policy_authority, name="policy_authority"),
     path("reviews/<int:pk>/delegate/", authority_views.delegate_case, name="delegate_case"),
+    path("notifications/", notification_views.notification_list, name="notifications"),
+    path(
+        "notifications/results/",
+        notification_views.notification_results,
+        name="notifications_results",
+    ),
+    path(
+        "notifications/<int:pk>/open/",
+        notification_views.open_notification,
+        name="notification_open",
+    ),
+    path(
+        "notifications/read-all/", notification_views.mark_all_read, name="notifications_read_all"
+    ),
+    path("notifications/failed/", notification_views.failed_emails, name="failed_emails"),
+    path(
+        "notifications/failed/results/",
+        notification_views.failed_emails_results,
+        name="failed_emails_results",
+    ),
     path("audit/", audit_views.audit_trail, name="audit_trail"),
     path("audit/results/", audit_views.audit_trail_results, name="audit_trail_results"),
     path("audit/published/", audit_views.export_view, name="audit_export"),

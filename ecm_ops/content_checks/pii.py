@@ -90,15 +90,16 @@ DETECTORS = [
      "Remove it. Card numbers must never be published."),
     ("pii.iban", Severity.BLOCKER, IBAN, lambda v, t, s: iban_ok(v),
      "A bank account number (IBAN) appears in the text.",
-     "Remove it, or add the organisation's own account to ECM_OPS['PII_ALLOWLIST']."),
+     "Remove it. If it is the organisation's own account, a site admin can add it to the "
+     "personal-data allow-list."),
     ("pii.national_id", Severity.BLOCKER, SSN, None,
      "A US Social Security number appears in the text.", "Remove it."),
     ("pii.national_id", Severity.BLOCKER, UK_NI, None,
      "A UK National Insurance number appears in the text.", "Remove it."),
     ("pii.email", Severity.BLOCKER, EMAIL, None,
      "An e-mail address appears in the text.",
-     "Remove personal contact details, or add the site's own address to "
-     "ECM_OPS['PII_ALLOWLIST']."),
+     "Remove personal contact details. If it is the site's own address, a site admin can add "
+     "it to the personal-data allow-list."),
     ("pii.ip_address", Severity.WARNING, IPV4, _ip_ok,
      "An IP address appears in the text.",
      "Remove it unless it is a documented public address."),

@@ -14,6 +14,7 @@ from .governance import (
     RiskRule,
 )
 from .monitoring import Incident, MonitoringCheck, OperationsAlert, SweepChunk, SweepRun
+from .notifications import EmailStatus, Notification, NotificationKind
 from .operations import DailyRollup, DriftAlert, PilotBaseline, RollupRun
 from .prompts import PromptTemplate, PromptTemplateVersion, StyleGuide
 from .publication import AIShingle, Publication
@@ -44,7 +45,10 @@ __all__ = [
     "EscalationTimer",
     "FieldProvenance",
     "Finding",
+    "EmailStatus",
     "Incident",
+    "Notification",
+    "NotificationKind",
     "MonitoringCheck",
     "OperationsAlert",
     "PageFingerprint",

@@ -59,7 +59,7 @@ class FindingGroup:
     severity: str
     count: int
     by_severity: dict[str, int] = field(default_factory=dict)
-    #: ``[{"message", "severity", "field", "excerpt", "count"}]``, most frequent first.
+    #: ``[{"message", "severity", "field", "excerpt", "suggestion", "count"}]``, most frequent first.
     samples: list[dict] = field(default_factory=list)
     distinct: int = 0
 
@@ -98,6 +98,7 @@ def finding_groups(run_id: int | None, labels: dict[str, str] | None = None) -> 
             n=Count("pk"),
             example=Min("excerpt"),
             field_name=Min("field"),
+            suggestion=Min("suggestion"),
         )
         .annotate(
             rank=Window(RowNumber(), partition_by=[F("check_id")], order_by=Count("pk").desc()),
@@ -116,6 +117,7 @@ def finding_groups(run_id: int | None, labels: dict[str, str] | None = None) -> 
                 "count": row["n"],
                 "excerpt": row["example"],
                 "field": row["field_name"],
+                "suggestion": row["suggestion"],
             }
         )
     return sorted(groups.values(), key=lambda g: (SEVERITY_ORDER.get(g.severity, 9), g.label))

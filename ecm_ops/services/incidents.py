@@ -22,16 +22,14 @@ from __future__ import annotations
 
 import logging
 
-from django.core.mail import send_mail
 from django.db import transaction
-from django.urls import reverse
 from django.utils import timezone
 from wagtail.actions.unpublish_page import UnpublishPageAction
 
 from ..governance.classification import policy_for
 from ..models import Incident
 from ..states import IncidentState, Severity
-from . import Conflict, PermissionDenied, audit
+from . import Conflict, PermissionDenied, audit, notifications
 from .screening import has_section_authority
 
 logger = logging.getLogger("ecm_ops.monitoring")
@@ -43,38 +41,31 @@ def can_handle(user, incident: Incident) -> bool:
     return has_section_authority(user, page) and page.permissions_for_user(user).can_edit()
 
 
-def recipients(page) -> list[str]:
-    """The page owner and everyone with approval authority on the section's tiers."""
+def recipients(page):
+    """The page owner and everyone with approval authority on the section's tiers (users)."""
+    from django.contrib.auth import get_user_model
+
     from ..governance.authority import users_with_authority
 
-    emails = set()
-    if page.owner_id and page.owner.email:
-        emails.add(page.owner.email)
+    ids = {page.owner_id} if page.owner_id else set()
     policy = policy_for(page)
     if policy is not None:
         for tier in policy.tiers.all():
-            emails.update(
-                e for e in users_with_authority(tier).values_list("email", flat=True) if e
-            )
-    return sorted(emails)
-
-
-def _notify(incident_pk: int, subject: str) -> None:
-    incident = Incident.objects.select_related("page").get(pk=incident_pk)
-    page = incident.page.specific
-    to = recipients(page)
-    if not to:
-        logger.warning("Incident %s: nobody to notify (no owner e-mail, no authority)", incident.pk)
-        return
-    from django.conf import settings
-
-    base = getattr(settings, "WAGTAILADMIN_BASE_URL", "")
-    url = base + reverse("ecm_ops:incident_detail", args=[incident.pk])
-    body = (
-        f"{incident.summary}\n\nPage: {page.title} ({page.url or 'not live'})\n"
-        f"State: {incident.get_state_display()}\n\nHandle the incident here: {url}\n"
+            ids.update(users_with_authority(tier).values_list("pk", flat=True))
+    return (
+        get_user_model()
+        .objects.filter(pk__in=ids, is_active=True)
+        .select_related("wagtail_userprofile")
+        .order_by("pk")
     )
-    send_mail(subject, body, None, to, fail_silently=False)
+
+
+def _notify(incident: Incident, subject: str) -> None:
+    to = list(recipients(incident.page.specific))
+    if not to:
+        logger.warning("Incident %s: nobody to notify (no owner, no authority)", incident.pk)
+        return
+    notifications.incident(incident, to, subject)
 
 
 @transaction.atomic
@@ -128,7 +119,7 @@ def open_incident(page, run, new_blockers=None, policy=None) -> Incident | None:
             page, "ecm_ops.incident.unpublished", None, incident=incident.pk, reason=reason
         )
         subject += " – the page was unpublished"
-    transaction.on_commit(lambda: _notify(incident.pk, subject))
+    _notify(incident, subject)
     return incident
 
 

@@ -325,9 +325,17 @@ def gate_for(page) -> dict:
             "message": "The blockers of the latest pre-screen were overridden by someone "
             "with authority; submission is allowed.",
         }
+    from .findings_summary import check_label, check_labels
+
+    labels = check_labels()
     checks = ", ".join(
         sorted(
-            set(run.findings.filter(severity=Severity.BLOCKER).values_list("check_id", flat=True))
+            {
+                check_label(c, labels)
+                for c in run.findings.filter(severity=Severity.BLOCKER).values_list(
+                    "check_id", flat=True
+                )
+            }
         )
     )
     return {
