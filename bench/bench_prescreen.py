@@ -37,7 +37,9 @@ from benchdb import throwaway_database  # noqa: E402
 from labelled_corpus import FAMILIES, load, score  # noqa: E402
 
 BLOCKER_GRADE = {"pii", "ai_artefacts", "advice"}
-STRICT = SimpleNamespace(strict_advice_checks=["claims.medical", "claims.financial", "claims.legal"])
+STRICT = SimpleNamespace(
+    strict_advice_checks=["claims.medical", "claims.financial", "claims.legal"]
+)
 
 
 def main() -> None:

@@ -106,9 +106,7 @@ def canonical(passage: Passage):
     cursor = 0
     for label, wanted in passage.labels:
         pattern = r"\s+".join(re.escape(part) for part in wanted.split())
-        match = re.compile(pattern).search(doc.text, cursor) or re.compile(pattern).search(
-            doc.text
-        )
+        match = re.compile(pattern).search(doc.text, cursor) or re.compile(pattern).search(doc.text)
         if match is None:
             raise ValueError(f"{passage.id}: labelled text {wanted!r} is not in the text")
         passage.spans.append((label, match.start(), match.end()))
@@ -162,7 +160,7 @@ def score(passages: list[Passage], run) -> Score:
                 result.findings_hit[f.check_id] += 1
             else:
                 result.false_hits.append(
-                    f"{passage.id}: {f.check_id} ({f.severity}) {doc.text[f.start:f.end][:60]!r}"
+                    f"{passage.id}: {f.check_id} ({f.severity}) {doc.text[f.start : f.end][:60]!r}"
                 )
         if passage.clean:
             result.clean_passages += 1

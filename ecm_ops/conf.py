@@ -65,6 +65,9 @@ DEFAULTS: dict[str, Any] = {
     # Seconds a single check may take before it fails closed.
     "CHECK_TIME_BUDGET": 5.0,
     "PII_ALLOWLIST": [],
+    # Regions whose national phone formats the PII check reads ("020 7946 0958" as GB,
+    # "(212) 555-0199" as US); numbers written with +country code are found whatever these are.
+    "PII_PHONE_REGIONS": ["GB", "US"],
     # Per-check time budgets in seconds by check id (e.g. {"llm_rubric": 60}); others use
     # CHECK_TIME_BUDGET or the check class's own ``time_budget``.
     "CHECK_TIME_BUDGETS": {},
@@ -142,7 +145,26 @@ def ecm_settings() -> dict[str, Any]:
         raise ImproperlyConfigured("ECM_OPS must be a dict.")
     merged = _merge(DEFAULTS, user, "")
     _validate_job_timeouts(merged)
+    _validate_phone_regions(merged)
     return merged
+
+
+def _validate_phone_regions(merged: dict[str, Any]) -> None:
+    """Refuse region codes that ``phonenumbers`` does not know: a typo ("UK" for "GB") would
+    otherwise silently stop the PII check finding national-format numbers."""
+    import phonenumbers
+
+    regions = merged["PII_PHONE_REGIONS"]
+    if isinstance(regions, str) or not isinstance(regions, list | tuple):
+        raise ImproperlyConfigured(
+            'ECM_OPS PII_PHONE_REGIONS must be a list of region codes, e.g. ["GB", "US"].'
+        )
+    unknown = [r for r in regions if r not in phonenumbers.SUPPORTED_REGIONS]
+    if unknown:
+        raise ImproperlyConfigured(
+            f"ECM_OPS PII_PHONE_REGIONS has unknown region codes {unknown}: use ISO 3166 "
+            'two-letter codes in capitals, e.g. "GB" (not "UK"), "US", "DE".'
+        )
 
 
 def _validate_job_timeouts(merged: dict[str, Any]) -> None:
