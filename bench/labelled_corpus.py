@@ -21,7 +21,8 @@ Scoring (:func:`score`): a finding *hits* a labelled span when its check id fall
 span's label and their offsets overlap. Recall of a family = labelled spans hit / spans;
 precision of a check = its findings that hit a span with its label / its findings. Findings of
 the info-level "verify this figure" checks (statistics, money, dates, quotations), readability
-(whole fields of 100+ words) and near-duplicates (needs stored pages) are not scored: they are
+(whole fields of 100+ words), near-duplicates (needs stored pages) and info-level claims (an
+attribution to a named source without a link) are not scored: they are
 prompts to check, not detections, and the corpus does not label them.
 """
 
@@ -63,8 +64,14 @@ def covers(label: str, check_id: str) -> bool:
     return check_id == label or check_id.startswith(label + ".")
 
 
-def scored(check_id: str) -> bool:
-    return not check_id.startswith(UNSCORED) and not check_id.endswith("could_not_run")
+def scored(finding) -> bool:
+    """Info-level claims are "check this" prompts (a named source without a link), not
+    detections: like statistics and dates they are not scored."""
+    if finding.check_id.startswith("claims.") and finding.severity == "info":
+        return False
+    return not finding.check_id.startswith(UNSCORED) and not finding.check_id.endswith(
+        "could_not_run"
+    )
 
 
 def _strip(text: str) -> tuple[str, list[tuple[str, str]]]:
@@ -141,7 +148,7 @@ def score(passages: list[Passage], run) -> Score:
     for passage in passages:
         doc = canonical(passage)
         found = run(doc)
-        findings = [f for f in found if scored(f.check_id)]
+        findings = [f for f in found if scored(f)]
         failed = [f for f in found if f.check_id.endswith("could_not_run")]
         if failed:
             raise RuntimeError(f"{passage.id}: {failed[0].message}")
