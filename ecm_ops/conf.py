@@ -68,6 +68,9 @@ DEFAULTS: dict[str, Any] = {
     # Regions whose national phone formats the PII check reads ("020 7946 0958" as GB,
     # "(212) 555-0199" as US); numbers written with +country code are found whatever these are.
     "PII_PHONE_REGIONS": ["GB", "US"],
+    # Languages a check reads, by check id, overriding the check's own ``languages``
+    # (e.g. {"style": ["en", "fr"]}); a page in another language gets a "not checked" note.
+    "CHECK_LANGUAGES": {},
     # Per-check time budgets in seconds by check id (e.g. {"llm_rubric": 60}); others use
     # CHECK_TIME_BUDGET or the check class's own ``time_budget``.
     "CHECK_TIME_BUDGETS": {},
@@ -119,7 +122,13 @@ DEFAULTS: dict[str, Any] = {
 
 
 #: Dict settings whose keys are the site's own (page types, check ids, models): replaced whole.
-FREE_FORM = {"PRICES", "CHECK_TIME_BUDGETS", "TEXT_FIELDS", "READABILITY_TARGETS"}
+FREE_FORM = {
+    "PRICES",
+    "CHECK_TIME_BUDGETS",
+    "TEXT_FIELDS",
+    "READABILITY_TARGETS",
+    "CHECK_LANGUAGES",
+}
 
 
 def _merge(defaults: dict[str, Any], overrides: dict[str, Any], path: str) -> dict[str, Any]:

@@ -50,8 +50,11 @@ AI_NOUN = (
 OWN_VIEWS = (
     r"(?:personal |my own )(?:opinions?|views?|feelings?|experiences?|beliefs?|preferences?)"
 )
+PLACEHOLDER = "A placeholder was left in the text."
+FILL_IN = "Replace the placeholder with the real content."
 # Strings are case-insensitive patterns (lower case, run by fastmatch); compiled patterns are
-# used as they are. (check id, severity, pattern, message, suggestion)
+# used as they are, and a match must not start inside a word.
+# (check id, severity, pattern, message, suggestion)
 PATTERNS: list[tuple[str, str, str | re.Pattern, str, str]] = [
     ("ai_artefacts.self_reference", Severity.BLOCKER, (
         rf"\b(?:as|being) an? {AI_NOUN}(?=,| i\b| i'| (?:trained|developed|created|built|designed)\b)|"
@@ -87,18 +90,23 @@ PATTERNS: list[tuple[str, str, str | re.Pattern, str, str]] = [
         r"\bif you have any (?:other |further |more )?questions\b|\bwould you like me to\b"),
      "Assistant chatter was left in the text.",
      "Delete the chatter addressed to whoever asked for the draft."),
+    # Placeholders: three scans instead of one, so each can skip ahead to its first
+    # characters (brackets and symbols; capitals; "insert … here" in any case).
     ("ai_artefacts.placeholder", Severity.BLOCKER, re.compile(
         r"\[(?:[A-Z][A-Z0-9 _/&'.:-]{1,60}|(?i:insert|add|placeholder|your|name|date|time|link|"
         r"number|citation|source|quote|tbc|tbd|todo|photo|image|caption)\b[^\]\n]{0,60})\]|"
         r"\{\{[^{}\n]{0,80}\}\}|\{%[^%\n]{0,80}%\}|\{[a-z_][a-z0-9_]{0,40}\}|"
         r"<(?:[A-Z][A-Z0-9_ ]{1,40}|(?i:insert|placeholder|your)\b[^>\n]{0,60})>|"
         r"\((?i:insert|add|placeholder)\b[^)\n]{0,60}\)|"
-        r"\$\{[A-Za-z_]\w{0,40}\}|\$[A-Z][A-Z0-9]*_[A-Z0-9_]+\b|"
-        r"\bXX\b(?= (?:million|billion|per ?cent|%|people|years|days|pounds|dollars|euros))|"
-        r"[£$€]XX\b|\b(?:TODO|TBD|TBC|FIXME|XXX+)\b|"
-        r"\b(?i:insert) [^.\n\[\]]{1,40} (?i:here)\b|\b(?i:lorem ipsum)\b"),
-     "A placeholder was left in the text.",
-     "Replace the placeholder with the real content."),
+        r"\$\{[A-Za-z_]\w{0,40}\}|\$[A-Z][A-Z0-9]*_[A-Z0-9_]+\b|[£$€]XX\b"),
+     PLACEHOLDER, FILL_IN),
+    ("ai_artefacts.placeholder", Severity.BLOCKER, re.compile(
+        r"(?:TODO|TB[DC]|FIXME|XXX+|XX(?= (?:million|billion|per ?cent|%|people|years|days|"
+        r"pounds|dollars|euros)))(?!\w)"),
+     PLACEHOLDER, FILL_IN),
+    ("ai_artefacts.placeholder", Severity.BLOCKER,
+     r"\binsert [^.\n\[\]]{1,40} here\b|\blorem ipsum\b",
+     PLACEHOLDER, FILL_IN),
     ("ai_artefacts.markup", Severity.WARNING, re.compile(
         r"(?m:^#{1,6}[ \t]+)|\*\*[^*\n]{1,200}\*\*|"
         r"\[[^\]\n]{1,200}\]\((?:https?://|/|#)[^)\s]*\)|```"),
@@ -121,9 +129,14 @@ BRIEF_CONTENT_KEYS = {"topic", "audience", "key_points", "sources", "target_word
 WORD = re.compile(r"\w+")
 
 
+def _word(ch: str) -> bool:
+    return ch.isalnum() or ch == "_"
+
+
 class AIArtefactsCheck(BaseCheck):
     check_id = "ai_artefacts"
     label = "AI artefacts and placeholders"
+    languages = ("en",)  # English patterns: other languages get a "not checked" note
 
     def run(self, doc, context):
         for check_id, severity, pattern, message, suggestion in PATTERNS:
@@ -132,6 +145,8 @@ class AIArtefactsCheck(BaseCheck):
             else:
                 matches = pattern.finditer(doc.text)
             for match in matches:
+                if match.start() and _word(doc.text[match.start() - 1]) and _word(match.group()[0]):
+                    continue  # "MTODO", "SEXXX": not a marker
                 yield self.finding(
                     doc,
                     severity,

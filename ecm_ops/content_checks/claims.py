@@ -242,6 +242,7 @@ def raised(check_id: str, severity: str, strict: list[str]) -> str:
 class ClaimsCheck(BaseCheck):
     check_id = "claims"
     label = "Claims to verify"
+    languages = ("en",)  # English patterns: other languages get a "not checked" note
 
     def run(self, doc, context):
         strict = strict_ids(context.policy)

@@ -91,6 +91,9 @@ NEAR_IDNR = re.compile(
 )
 NEAR_BSN = re.compile(r"\b(?:bsn|burgerservicenummer|citizen service number|sofi)", re.I)
 CONTEXT = 80  # characters before a number searched for its name
+# Runs of 7+ digits (with single spaces, dots or dashes): the digits-only detectors look only
+# around these, instead of each scanning the whole text (most prose has none).
+DIGIT_RUN = re.compile(r"\d[\d .-]{6,}")
 
 
 def _compact(value: str) -> str:
@@ -176,6 +179,7 @@ DETECTORS = [
      "An IP address appears in the text.",
      "Remove it unless it is a documented public address."),
 ]  # fmt: skip
+WINDOWED = {CARD, FR_NIR, DE_IDNR, ES_DNI, ES_NIE, NL_BSN, SSN, SSN_SPACED}
 PHONE_MESSAGE = "A phone number appears in the text."
 PHONE_SUGGESTION = "Remove personal phone numbers; publish only official contact lines."
 
@@ -224,6 +228,17 @@ class Allowlist:
         return _compact(value) in self.numbers
 
 
+def _digit_windows(text: str) -> list[tuple[int, int]]:
+    windows: list[tuple[int, int]] = []
+    for run in DIGIT_RUN.finditer(text):
+        lo, hi = max(0, run.start() - 3), min(len(text), run.end() + 3)
+        if windows and lo <= windows[-1][1]:
+            windows[-1] = (windows[-1][0], hi)
+        else:
+            windows.append((lo, hi))
+    return windows
+
+
 def _overlaps(taken: list[tuple[int, int]], start: int, end: int) -> bool:
     return any(s < end and start < e for s, e in taken)
 
@@ -252,8 +267,13 @@ class PIICheck(BaseCheck):
         allow = Allowlist(conf.get("PII_ALLOWLIST"))
         taken: list[tuple[int, int]] = []  # a card number is not also reported as a phone
         text = doc.text
+        windows = _digit_windows(text)
         for check_id, severity, pattern, valid, message, suggestion in DETECTORS:
-            for match in pattern.finditer(text):
+            if pattern in WINDOWED:
+                matches = (m for lo, hi in windows for m in pattern.finditer(text, lo, hi))
+            else:
+                matches = pattern.finditer(text)
+            for match in matches:
                 start, end = match.span()
                 value = match.group()
                 if _overlaps(taken, start, end):
