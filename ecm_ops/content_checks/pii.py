@@ -259,36 +259,55 @@ def phone_spans(text: str, regions) -> list[tuple[int, int]]:
     return found
 
 
+def detect(text: str):
+    """Every personal value in ``text`` that the allow-list does not exempt, as
+    ``(check id, severity, start, end, message, suggestion)`` in order of the detectors."""
+    allow = Allowlist(conf.get("PII_ALLOWLIST"))
+    taken: list[tuple[int, int]] = []  # a card number is not also reported as a phone
+    windows = _digit_windows(text)
+    for check_id, severity, pattern, valid, message, suggestion in DETECTORS:
+        if pattern in WINDOWED:
+            matches = (m for lo, hi in windows for m in pattern.finditer(text, lo, hi))
+        else:
+            matches = pattern.finditer(text)
+        for match in matches:
+            start, end = match.span()
+            value = match.group()
+            if _overlaps(taken, start, end):
+                continue
+            if valid is not None and not valid(value, text, start):
+                continue
+            taken.append((start, end))  # an allowed number is still not a phone
+            if not allow.allows(value):
+                yield check_id, severity, start, end, message, suggestion
+    for start, end in phone_spans(text, conf.get("PII_PHONE_REGIONS")):
+        if _overlaps(taken, start, end) or allow.allows(text[start:end]):
+            continue
+        yield "pii.phone", Severity.BLOCKER, start, end, PHONE_MESSAGE, PHONE_SUGGESTION
+
+
+def redact(text: str) -> str:
+    """``text`` with every personal value replaced by its masked excerpt, for copies of page
+    text that leave the page (the audit export's diff)."""
+    spans = sorted((start, end) for _c, _s, start, end, _m, _g in detect(text))
+    out, at = [], 0
+    for start, end in spans:
+        if start < at:
+            continue
+        out.append(text[at:start])
+        out.append(masked_excerpt(text[start:end]))
+        at = end
+    out.append(text[at:])
+    return "".join(out)
+
+
 class PIICheck(BaseCheck):
     check_id = "pii"
     label = "Personal data"
 
     def run(self, doc, context):
-        allow = Allowlist(conf.get("PII_ALLOWLIST"))
-        taken: list[tuple[int, int]] = []  # a card number is not also reported as a phone
-        text = doc.text
-        windows = _digit_windows(text)
-        for check_id, severity, pattern, valid, message, suggestion in DETECTORS:
-            if pattern in WINDOWED:
-                matches = (m for lo, hi in windows for m in pattern.finditer(text, lo, hi))
-            else:
-                matches = pattern.finditer(text)
-            for match in matches:
-                start, end = match.span()
-                value = match.group()
-                if _overlaps(taken, start, end):
-                    continue
-                if valid is not None and not valid(value, text, start):
-                    continue
-                taken.append((start, end))  # an allowed number is still not a phone
-                if not allow.allows(value):
-                    yield self._finding(doc, check_id, severity, start, end, message, suggestion)
-        for start, end in phone_spans(text, conf.get("PII_PHONE_REGIONS")):
-            if _overlaps(taken, start, end) or allow.allows(text[start:end]):
-                continue
-            yield self._finding(
-                doc, "pii.phone", Severity.BLOCKER, start, end, PHONE_MESSAGE, PHONE_SUGGESTION
-            )
+        for check_id, severity, start, end, message, suggestion in detect(doc.text):
+            yield self._finding(doc, check_id, severity, start, end, message, suggestion)
 
     def _finding(self, doc, check_id, severity, start, end, message, suggestion) -> FindingData:
         finding = self.finding(doc, severity, start, end, message, suggestion, check_id=check_id)
