@@ -75,3 +75,14 @@ def test_the_language_comes_from_the_page_locale_then_the_site_default():
         assert text_language(CheckContext()) == "en-gb"
     found = run_checks(doc(), CheckContext(page=page), checks=CHECKS)
     assert "language.not_checked" in ids(found)
+
+
+@pytest.mark.django_db
+def test_a_changed_locale_is_not_read_from_a_stale_cache():
+    german = Locale.objects.create(language_code="de")
+    root = Page.get_first_root_node()
+    page = root.add_child(instance=Page(title="Hallo", slug="hallo", locale=german))
+    assert text_language(CheckContext(page=page)) == "de"
+    german.language_code = "nl"
+    german.save()
+    assert text_language(CheckContext(page=page)) == "nl"

@@ -261,6 +261,10 @@ def run_check(
 _locale_languages: dict[int, str] = {}
 
 
+def _forget_locales(**kwargs) -> None:
+    _locale_languages.clear()
+
+
 def text_language(context: CheckContext) -> str:
     """The language of the text, lower case: ``context.language``, the page's locale (one
     query the first time a locale is seen in this process), or ``settings.LANGUAGE_CODE``."""
@@ -271,8 +275,11 @@ def text_language(context: CheckContext) -> str:
     locale_id = getattr(context.page, "locale_id", None)
     if locale_id is not None:
         if locale_id not in _locale_languages:
+            from django.db.models.signals import post_delete, post_save
             from wagtail.models import Locale
 
+            for signal in (post_save, post_delete):  # a changed locale empties the cache
+                signal.connect(_forget_locales, sender=Locale, dispatch_uid="ecm_ops_locales")
             _locale_languages.update(Locale.objects.values_list("pk", "language_code"))
         if locale_id in _locale_languages:
             return _locale_languages[locale_id].lower()
