@@ -68,6 +68,12 @@ DEFAULTS: dict[str, Any] = {
     # Seconds a single check may take before it fails closed.
     "CHECK_TIME_BUDGET": 5.0,
     "PII_ALLOWLIST": [],
+    # Regions whose national phone formats the PII check reads ("020 7946 0958" as GB,
+    # "(212) 555-0199" as US); numbers written with +country code are found whatever these are.
+    "PII_PHONE_REGIONS": ["GB", "US"],
+    # Languages a check reads, by check id, overriding the check's own ``languages``
+    # (e.g. {"style": ["en", "fr"]}); a page in another language gets a "not checked" note.
+    "CHECK_LANGUAGES": {},
     # Per-check time budgets in seconds by check id (e.g. {"llm_rubric": 60}); others use
     # CHECK_TIME_BUDGET or the check class's own ``time_budget``.
     "CHECK_TIME_BUDGETS": {},
@@ -183,7 +189,14 @@ READINESS_MODES = ("off", "warn", "enforce")
 
 
 #: Dict settings whose keys are the site's own (page types, check ids, models): replaced whole.
-FREE_FORM = {"PRICES", "CHECK_TIME_BUDGETS", "TEXT_FIELDS", "READABILITY_TARGETS", "SECTIONS"}
+FREE_FORM = {
+    "PRICES",
+    "CHECK_TIME_BUDGETS",
+    "TEXT_FIELDS",
+    "READABILITY_TARGETS",
+    "SECTIONS",
+    "CHECK_LANGUAGES",
+}
 
 
 def _merge(defaults: dict[str, Any], overrides: dict[str, Any], path: str) -> dict[str, Any]:
@@ -210,6 +223,7 @@ def ecm_settings() -> dict[str, Any]:
     merged = _merge(DEFAULTS, user, "")
     _validate_job_timeouts(merged)
     _validate_disclosure(merged["DISCLOSURE"])
+    _validate_phone_regions(merged)
     if merged["READINESS_ENFORCEMENT"] not in READINESS_MODES:
         raise ImproperlyConfigured(
             f"ECM_OPS READINESS_ENFORCEMENT is {merged['READINESS_ENFORCEMENT']!r}; use one "
@@ -247,6 +261,24 @@ def _validate_disclosure(conf: dict[str, Any]) -> None:
                 raise ImproperlyConfigured(
                     "ECM_OPS DISCLOSURE.SECTIONS cannot hide the label of unreviewed AI text."
                 )
+
+
+def _validate_phone_regions(merged: dict[str, Any]) -> None:
+    """Refuse region codes that ``phonenumbers`` does not know: a typo ("UK" for "GB") would
+    otherwise silently stop the PII check finding national-format numbers."""
+    import phonenumbers
+
+    regions = merged["PII_PHONE_REGIONS"]
+    if isinstance(regions, str) or not isinstance(regions, list | tuple):
+        raise ImproperlyConfigured(
+            'ECM_OPS PII_PHONE_REGIONS must be a list of region codes, e.g. ["GB", "US"].'
+        )
+    unknown = [r for r in regions if r not in phonenumbers.SUPPORTED_REGIONS]
+    if unknown:
+        raise ImproperlyConfigured(
+            f"ECM_OPS PII_PHONE_REGIONS has unknown region codes {unknown}: use ISO 3166 "
+            'two-letter codes in capitals, e.g. "GB" (not "UK"), "US", "DE".'
+        )
 
 
 def _validate_job_timeouts(merged: dict[str, Any]) -> None:

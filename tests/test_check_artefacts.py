@@ -24,11 +24,33 @@ def body(text, **context):
     [
         ("As an AI language model, I can explain.", "ai_artefacts.self_reference",
          "As an AI language model"),
-        ("I'm sorry, but I can't help with that.", "ai_artefacts.refusal",
-         "I'm sorry, but I can't help"),
+        ("I'm sorry, but I can't help with that.", "ai_artefacts.refusal", "I'm sorry, but"),
+        ("I apologise, but I cannot write that.", "ai_artefacts.refusal", "I apologise, but"),
+        ("I am unable to browse the web.", "ai_artefacts.refusal", "I am unable to browse"),
+        ("As an AI, I can't visit the market.", "ai_artefacts.self_reference", "As an AI"),
+        ("Being an AI model, I have no view.", "ai_artefacts.self_reference",
+         "Being an AI model"),
+        ("I'm just an AI, so check the times.", "ai_artefacts.self_reference",
+         "I'm just an AI"),
+        ("I don't have personal opinions on it.", "ai_artefacts.self_reference",
+         "I don't have personal opinions"),
+        ("Prices may differ from my training data.", "ai_artefacts.knowledge_cutoff",
+         "my training data"),
+        ("Certainly! Here's a short guide.", "ai_artefacts.chatter", "Certainly! Here's"),
+        ("Would you like me to add a table?", "ai_artefacts.chatter", "Would you like me to"),
+        ("Starts at [TIME] in the hall.", "ai_artefacts.placeholder", "[TIME]"),
+        ("Ask [Name of spokesperson].", "ai_artefacts.placeholder", "[Name of spokesperson]"),
+        ("The head, <NAME>, starts soon.", "ai_artefacts.placeholder", "<NAME>"),
+        ("Tickets from $VENUE_URL now.", "ai_artefacts.placeholder", "$VENUE_URL"),
+        ("It costs XX million pounds.", "ai_artefacts.placeholder", "XX"),
+        ("{% if region %}Hello{% endif %}", "ai_artefacts.placeholder", "{% if region %}"),
+        ("## Key points\nThe road closes.", "ai_artefacts.markup", "## "),
+        ("This is **the biggest** yet.", "ai_artefacts.markup", "**the biggest**"),
+        ("See the [portal](https://example.org/) now.", "ai_artefacts.markup",
+         "[portal](https://example.org/)"),
         ("As of my last update in 2023, it was open.", "ai_artefacts.knowledge_cutoff",
          "As of my last update"),
-        ("Sure, here is the article you asked for.", "ai_artefacts.chatter", "Sure, here is the"),
+        ("Sure, here is the article you asked for.", "ai_artefacts.chatter", "Sure, here is"),
         ("I hope this helps.", "ai_artefacts.chatter", "I hope this helps"),
         ("Call [INSERT PHONE NUMBER] today.", "ai_artefacts.placeholder",
          "[INSERT PHONE NUMBER]"),
@@ -52,6 +74,13 @@ def test_hits(text, check_id, excerpt):
         "Prices are listed in the table below.",
         "The todo list app won an award.",  # lowercase word, not a marker
         "He asked: what now?",
+        "As an AI researcher, she studies how chatbots answer questions.",
+        '"I can\'t give you a date," the minister said.',
+        "The report cites earlier studies [1] and the council's figures [2].",
+        'He said the decision was "[the council\'s] own" and that was that.',
+        "Results are listed in the table, and tickets cost £5 (free for under-5s).",
+        "The US and UK teams met in Paris.",
+        "Super Bowl XX was played in 1986.",
     ],
 )
 def test_non_hits(text):
@@ -69,6 +98,19 @@ def test_non_hits(text):
 )
 def test_unfinished_text(text):
     assert [c for c, _s, _e in body(text)] == ["ai_artefacts.unfinished"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The library reopens on Monday. Opening hours stay the same: 9am to 7pm on weekdays and "
+        "10am to 4pm on Saturdays",  # complete, just no full stop
+        "Three things to bring on the day: a photo ID, your booking reference and good shoes",
+        '"We have waited long enough," said one parent. "The children deserve a crossing."',
+    ],
+)
+def test_complete_sentences_without_a_full_stop_are_not_unfinished(text):
+    assert body(text) == []
 
 
 def test_short_headings_and_titles_are_not_unfinished():

@@ -35,14 +35,36 @@ def ids(text, **kw):
         ("This diet cures headaches.", "claims.absolute", "cures"),
         ("A risk-free, guaranteed plan.", "claims.absolute", "risk-free"),
         ("It is the best cafe in town.", "claims.absolute", "the best"),
-        ("You should take 400 mg of ibuprofen.", "claims.medical", "You should take"),
-        ("Take 2 tablets: 500 mg twice a day.", "claims.medical", "500 mg twice a day"),
+        ("You should take 400 mg of ibuprofen.", "claims.medical", "take 400 mg"),
+        ("Take 2 tablets: 500 mg twice a day.", "claims.medical", "Take 2 tablets: 500 mg"),
+        ("On hot days halve your dose of diuretics.", "claims.medical",
+         "halve your dose"),
+        ("If it bothers you, stop taking your statins.", "claims.medical",
+         "stop taking your statins"),
+        ("There is no need to finish the course of antibiotics.", "claims.medical",
+         "finish the course of antibiotics"),
+        ("Patients on warfarin should stop taking it before surgery.", "claims.medical",
+         "stop taking it"),
         ("We recommend you invest your savings in shares.", "claims.financial",
-         "We recommend you invest"),
-        ("Returns of 12% are typical.", "claims.financial", "Returns of 12%"),
-        ("You should sue the landlord.", "claims.legal", "You should sue"),
+         "invest your savings"),
+        ("Cancel your direct debits to the supplier.", "claims.financial",
+         "Cancel your direct debits"),
+        ("The plan offers guaranteed returns of 12% a year.", "claims.financial",
+         "guaranteed returns"),
+        ("This fund cannot lose money.", "claims.financial", "cannot lose money"),
+        ("You should sue the landlord.", "claims.legal", "sue the landlord"),
+        ("If the boiler is broken, stop paying rent.", "claims.legal", "stop paying rent"),
+        ("Ignore the court summons.", "claims.legal", "Ignore the court"),
         ("You are legally entitled to a refund.", "claims.legal",
          "You are legally entitled"),
+        ("You don't need to tell your insurer.", "claims.legal",
+         "don't need to tell your insurer"),
+        ("Scientists have found that the river is cleaner.", "claims.unsourced",
+         "Scientists have found"),
+        ("It is widely believed the castle is Roman.", "claims.unsourced",
+         "It is widely believed"),
+        ("The course is guaranteed to get you a job.", "claims.absolute", "guaranteed"),
+        ("It is the fastest broadband in Europe.", "claims.absolute", "the fastest"),
         ("Studies show that walking helps.", "claims.unsourced", "Studies show"),
         ("Experts say the plan will work.", "claims.unsourced", "Experts say"),
     ],
@@ -60,6 +82,13 @@ def test_hits(text, check_id, excerpt):
         "We tested the better of the two designs.",
         "Talk to your doctor about your options.",
         "Page 12 has the map; route 7 runs every hour.",
+        "Patients who had missed a dose should call the pharmacy, the trust said.",
+        "Rents rose by a fifth and several tenants told us they had fallen behind.",
+        "The court heard that the company had broken its contract with suppliers.",
+        "The best-known stretch of the walk runs along the cliffs.",
+        "Councillors said they would do their best but could not guarantee it.",
+        "The bank said it would keep its savings rates under review.",
+        "Speak to your GP before changing any medication.",
     ],
 )
 def test_non_hits(text):
@@ -78,6 +107,22 @@ def test_a_named_source_without_link_is_only_info():
                                               "it fell.") if r[0] == "claims.unsourced"]  # fmt: skip
     assert severity == "info"
     assert ("claims.unsourced", "warning", "according to") in run("It fell, according to some.")
+
+
+def test_suggestions_match_the_kind_of_claim():
+    found = {f.check_id: f.suggestion for f in ClaimsCheck().run(
+        CanonicalText.from_fields([("body", "It is the best cafe. Experts say so. "
+                                            "Stop taking your tablets.")]),
+        CheckContext())}  # fmt: skip
+    assert "Soften it" in found["claims.absolute"]
+    assert "cite the source" in found["claims.unsourced"].lower()
+    assert "qualified reviewer" in found["claims.medical"]
+    assert len(set(found.values())) == 3
+
+
+def test_an_absolute_inside_financial_advice_is_one_finding():
+    assert ids("The plan offers guaranteed returns of 12% a year.") >= {"claims.financial"}
+    assert "claims.absolute" not in ids("The plan offers guaranteed returns of 12% a year.")
 
 
 def test_strict_policy_raises_advice_to_blocker():

@@ -91,3 +91,23 @@ def test_internal_links_resolve_to_live_targets(demo):
         ("links.page", "blocker", "gone page"),
         ("links.document", "blocker", "gone doc"),
     ]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Sign the petition on http://petitions.local/lido today.",
+        "The rota is on https://wiki.newsroom.internal/rota now.",
+        "The statement is at https://www.example-trust.nhs.uk /news/statement and was issued.",
+        "Slides: file:///C:/Users/editor/Desktop/slides.pdf for the meeting.",
+    ],
+)
+def test_internal_names_broken_and_file_urls_in_plain_text(text):
+    doc = CanonicalText.from_fields([("body", text)])
+    found = [f for f in LinksCheck().run(doc, CheckContext()) if f.check_id == "links.url"]
+    assert len(found) == 1, found
+
+
+def test_a_url_followed_by_a_sentence_is_not_broken():
+    doc = CanonicalText.from_fields([("body", "See https://www.gov.uk/tax. / Next item.")])
+    assert list(LinksCheck().run(doc, CheckContext())) == []

@@ -38,9 +38,10 @@ def test_endpoint_lists_findings_with_field_excerpt_severity_suggestion_and_scor
     email = next(f for f in data["findings"] if f["check"] == "pii.email")
     assert email["severity"] == "blocker"
     assert email["field"] == "body"
-    assert email["excerpt"] == "jane.doe@gmail.com"
+    assert email["excerpt"].startswith("j•••@gmail.com (ref ")  # masked, never the address
     assert email["suggestion"]
-    assert "jane.doe@gmail.com" in data["html"] and "Score" in data["html"]
+    assert "j•••@gmail.com" in data["html"] and "Score" in data["html"]
+    assert "jane.doe@gmail.com" not in data["html"]
 
 
 def test_endpoint_reports_pending_after_a_save_until_the_run_is_done(demo, client):
@@ -134,7 +135,7 @@ def test_browser_editor_shows_findings_panel(demo, live_server):
             panel = page.locator("[data-ecm-findings]")
             expect(panel).to_be_visible(timeout=10000)
             expect(panel.locator('[data-ecm-finding="pii.email"]')).to_contain_text(
-                "jane.doe@gmail.com"
+                "j•••@gmail.com"
             )
             expect(panel.locator('[data-ecm-gate="blocked"]')).to_contain_text("blocked")
             page.screenshot(path=str(shots / "editor_findings_panel.png"))

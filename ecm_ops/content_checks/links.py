@@ -10,8 +10,10 @@ Check ids:
 - ``links.document`` (blocker): ``<a linktype="document" id="…">`` and document choosers
   whose document no longer exists.
 - ``links.url`` (warning): ``href`` values and bare ``http(s)://`` URLs in the text whose
-  scheme is not http/https, that have no host or a malformed one, contain spaces, or point
-  at ``localhost`` or a private, loopback or link-local address. ``javascript:``, ``data:``,
+  scheme is not http/https, that have no host or a malformed one, contain spaces (also a bare
+  URL broken by a space before its path: ``https://example.org /news``), or point at
+  ``localhost``, a private, loopback or link-local address, or a name that exists only inside
+  a network (``.local``, ``.internal``, ``.lan``, ``.corp``, ``.test``, ``.invalid`` …). ``javascript:``, ``data:``,
   ``vbscript:`` and ``file:`` links are blockers. ``mailto:`` and ``tel:`` links are left to
   the personal-data check; relative links (``/path``, ``#anchor``) are left alone.
 
@@ -28,7 +30,13 @@ from urllib.parse import urlsplit
 from ..states import Severity
 from .registry import BaseCheck
 
-BARE_URL = re.compile(r"\b(?:https?|ftp)://[^\s<>\"'“”]+", re.I)
+BARE_URL = re.compile(r"\b(?:https?|ftp|file)://[^\s<>\"'“”]+", re.I)
+# A bare URL followed by " /path": an address broken by a space.
+SPACE_THEN_PATH = re.compile(r" /[\w.-]+/?\S*")
+# Names that only resolve inside a network (RFC 6762 .local, ICANN's .internal, common
+# intranet suffixes) or never resolve (RFC 2606 .test and .invalid).
+INTERNAL_SUFFIXES = (".local", ".internal", ".lan", ".corp", ".intranet", ".localdomain",
+                     ".home.arpa", ".test", ".invalid")  # fmt: skip
 HOST = re.compile(r"^(?=.{1,253}$)(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+"
                   r"(?:[A-Za-z]{2,63}|xn--[A-Za-z0-9-]{2,59})$")  # fmt: skip
 UNSAFE_SCHEMES = {"javascript", "data", "vbscript", "file"}
@@ -67,6 +75,8 @@ def url_problem(url: str) -> tuple[str, str] | None:
     except ValueError:
         if host.lower() == "localhost" or host.lower().endswith(".localhost"):
             return Severity.WARNING, "it points at this computer (localhost)"
+        if host.lower().rstrip(".").endswith(INTERNAL_SUFFIXES):
+            return Severity.WARNING, f"its host '{host}' only exists inside a private network"
         if not HOST.match(host):
             shown = host if len(host) <= 100 else host[:100] + "…"  # a 5 MB host stays out
             return Severity.WARNING, f"its host name '{shown}' is not valid"
@@ -123,6 +133,9 @@ class LinksCheck(BaseCheck):
             if any(s <= start < e for s, e in linked if e > s):
                 continue
             url = match.group().rstrip(".,;:!?)]")
+            broken = SPACE_THEN_PATH.match(doc.text, start + len(url))
+            if broken and url == match.group():
+                url += broken.group().rstrip(".,;:!?)]")
             yield from self._url(doc, url, start, start + len(url))
         yield from self._pages(doc, internal["page"], context.extra.get("links.pages"))
         yield from self._documents(doc, internal["document"], context.extra.get("links.documents"))

@@ -120,6 +120,7 @@ def target_for(page_type: str) -> dict:
 class ReadabilityCheck(BaseCheck):
     check_id = "readability"
     label = "Readability"
+    languages = ("en",)  # Flesch formulas are for English; others get a "not checked" note
 
     def run(self, doc, context):
         target = target_for(context.page_type)

@@ -19,6 +19,15 @@ caller's thread first (once per batch in monitoring sweeps), and its ``run`` mak
 with Python's ``re``, runs to its end first. That is why rule packs run with RE2, whose
 searches take time linear in the text.)
 
+Languages: a check declares the languages its patterns are written for in ``languages``
+(primary subtags such as ``("en",)``; ``None``, the default, for checks that do not depend on
+the language: links, personal data, duplicates). ``ECM_OPS["CHECK_LANGUAGES"]`` overrides it
+per check id (``{"style": ["en", "fr"]}`` once the rule packs have French rules). The text's
+language is the page's Wagtail locale (``context.language``; ``settings.LANGUAGE_CODE`` for
+text without a page). A check that does not support it is not run, and the run gets one info
+finding ``language.not_checked`` naming the language and the checks left out, so a page in a
+language the checks do not read never passes silently.
+
 Adding a check::
 
     class NoLatinCheck(BaseCheck):
@@ -80,6 +89,9 @@ class CheckContext:
     style_guide: Any = None
     #: Run metadata checks report back (e.g. ``meta["llm_rubric"]`` = tokens and cost).
     meta: dict = field(default_factory=dict)
+    #: The text's language (BCP 47, e.g. "fr" or "en-gb"); empty: the page's locale, else
+    #: ``settings.LANGUAGE_CODE`` (see :func:`text_language`).
+    language: str = ""
 
     def fill_from_drafts(self) -> None:
         """Take the brief, the template's instructions and its style guide from the page's
@@ -115,6 +127,8 @@ class BaseCheck:
     #: False for checks that need the database: their data is loaded by :meth:`prepare` in
     #: the caller's thread, then :meth:`run` (no queries) runs under the budget like any other.
     runs_in_thread: bool = True
+    #: Languages the check reads (primary subtags, e.g. ``("en",)``); None: any language.
+    languages: tuple[str, ...] | None = None
 
     def run(self, doc: CanonicalText, context: CheckContext) -> Iterable[FindingData]:
         raise NotImplementedError
@@ -258,16 +272,85 @@ def run_check(
     return [could_not_run(check, reason)]
 
 
+_locale_languages: dict[int, str] = {}
+
+
+def _forget_locales(**kwargs) -> None:
+    _locale_languages.clear()
+
+
+def text_language(context: CheckContext) -> str:
+    """The language of the text, lower case: ``context.language``, the page's locale (one
+    query the first time a locale is seen in this process), or ``settings.LANGUAGE_CODE``."""
+    from django.conf import settings
+
+    if context.language:
+        return context.language.lower()
+    locale_id = getattr(context.page, "locale_id", None)
+    if locale_id is not None:
+        if locale_id not in _locale_languages:
+            from django.db.models.signals import post_delete, post_save
+            from wagtail.models import Locale
+
+            for signal in (post_save, post_delete):  # a changed locale empties the cache
+                signal.connect(_forget_locales, sender=Locale, dispatch_uid="ecm_ops_locales")
+            _locale_languages.update(Locale.objects.values_list("pk", "language_code"))
+        if locale_id in _locale_languages:
+            return _locale_languages[locale_id].lower()
+    return str(settings.LANGUAGE_CODE).lower()
+
+
+def supports(check: BaseCheck, language: str) -> bool:
+    declared = conf.get("CHECK_LANGUAGES").get(check.check_id, check.languages)
+    if declared is None:
+        return True
+    primary = language.split("-")[0]
+    return any(lang.lower() in (language, primary) for lang in declared)
+
+
+def language_name(code: str) -> str:
+    from django.utils.translation import get_language_info
+
+    for candidate in (code, code.split("-")[0]):
+        try:
+            return f"{get_language_info(candidate)['name']} ({code})"
+        except KeyError:
+            continue
+    return code
+
+
+def not_checked(language: str, skipped: list[BaseCheck]) -> FindingData:
+    labels = ", ".join(f"“{c.label or c.check_id}”" for c in skipped)
+    return FindingData(
+        check_id="language.not_checked",
+        severity=Severity.INFO,
+        message=f"Not checked for {language_name(language)}: {labels} "
+        f"{'does' if len(skipped) == 1 else 'do'} not support this language, so "
+        "this text has not been cleared by "
+        f"{'it' if len(skipped) == 1 else 'them'}.",
+        suggestion="Have a reviewer who reads the language check it by hand, or ask a site "
+        "administrator to add checks for it.",
+    )
+
+
 def run_checks(
     doc: CanonicalText,
     context: CheckContext | None = None,
     checks: Iterable[BaseCheck] | None = None,
 ) -> list[FindingData]:
-    """Run every registered check on ``doc``; findings sorted by position."""
+    """Run every registered check that reads the text's language on ``doc``; findings sorted
+    by position, plus one ``language.not_checked`` info finding when a check was left out."""
     context = context or CheckContext()
     context.fill_from_drafts()
+    language = text_language(context)
     findings: list[FindingData] = []
+    skipped: list[BaseCheck] = []
     for check in checks if checks is not None else get_checks():
+        if not supports(check, language):
+            skipped.append(check)
+            continue
         findings.extend(run_check(check, doc, context))
+    if skipped:
+        findings.append(not_checked(language, skipped))
     findings.sort(key=lambda f: (f.start, f.check_id))
     return findings

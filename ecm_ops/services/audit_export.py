@@ -28,6 +28,7 @@ from wagtail.models import Page, PageLogEntry, Revision
 
 from ..content_checks.canonical import canonical_text
 from ..content_checks.identity import revision_object
+from ..content_checks.pii import redact
 from ..governance import authority
 from ..governance.classification import policy_for
 from ..models import Approval, DraftRequest, ReviewCase
@@ -83,7 +84,8 @@ def _diff(ai_rev: Revision | None, pub_rev: Revision | None) -> dict | None:
         "published_revision": pub_rev.pk,
         "unchanged": not lines,
         "word_similarity": round(ratio.ratio(), 4),
-        "unified": "\n".join(lines),
+        # Personal data in the text stays on the page: the export carries it masked.
+        "unified": redact("\n".join(lines)),
     }
 
 
