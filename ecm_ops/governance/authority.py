@@ -116,34 +116,224 @@ def conflict_reason(user, case_or_page_id) -> str:
     return CONFLICT_REASONS[key] if key else ""
 
 
+# -- certification: THE rule that makes a grant effective -----------------------------------
+
+
+#: Pass as ``tiers`` to :class:`CertificationRule` to load every tier.
+ALL_TIERS = object()
+
+
+class CertificationRule:
+    """Which tiers need a certification, and who held a valid one when: the one place that
+    says whether an ``approve_tier`` grant (or a delegation) counts.
+
+    A tier is *covered* by the active programme for exactly that tier, or else by its policy's
+    active policy-wide programme; a covered tier's grant counts only while the holder has a
+    valid (passed, unexpired, unrevoked) certification of that programme. A tier no active
+    programme covers needs none (certification is adopted per policy by creating its
+    programme; :func:`policy_warnings` says which policies have none). Superusers are exempt
+    as everywhere else.
+
+    Loaded for any number of tiers and users in three queries.
+    """
+
+    def __init__(self, tiers=(), user_ids=()):
+        from ..models import Certification, CertificationProgramme, ReviewTier
+
+        policy_of: dict[int, int] = {}
+        ids = []
+        if tiers is ALL_TIERS:
+            policy_of.update(ReviewTier.objects.values_list("pk", "policy_id"))
+            tiers = ()
+        for t in tiers:
+            if t is None:
+                continue
+            if hasattr(t, "policy_id"):
+                policy_of[t.pk] = t.policy_id
+            else:
+                ids.append(int(t))
+        if ids:
+            policy_of.update(ReviewTier.objects.filter(pk__in=ids).values_list("pk", "policy_id"))
+        self.required: dict[int, int | None] = dict.fromkeys(policy_of)
+        self.programme_names: dict[int, str] = {}
+        if policy_of:
+            wide, own = {}, {}
+            for pk, policy_id, tier_id, name in CertificationProgramme.objects.filter(
+                active=True, policy_id__in=set(policy_of.values())
+            ).values_list("pk", "policy_id", "tier_id", "name"):
+                self.programme_names[pk] = name
+                if tier_id is None:
+                    wide[policy_id] = pk
+                else:
+                    own[tier_id] = pk
+            for tier_id, policy_id in policy_of.items():
+                self.required[tier_id] = own.get(tier_id, wide.get(policy_id))
+        self.certs: dict[tuple[int, int], list] = {}
+        programmes = {p for p in self.required.values() if p}
+        user_ids = {int(u) for u in user_ids if u is not None}
+        if programmes and user_ids:
+            for cert in Certification.objects.filter(
+                user_id__in=user_ids, programme_id__in=programmes, revoked_at__isnull=True
+            ).order_by("-expires_at"):
+                self.certs.setdefault((cert.user_id, cert.programme_id), []).append(cert)
+
+    def covered(self, tier_id) -> bool:
+        return bool(tier_id is not None and self.required.get(tier_id))
+
+    def certification(self, user_id, tier_id, at=None):
+        """The certification that covers ``user_id`` at ``tier_id`` at ``at`` (None: now)."""
+        programme = self.required.get(tier_id)
+        if not programme:
+            return None
+        return next(
+            (c for c in self.certs.get((user_id, programme), ()) if c.is_valid(at)), None
+        )
+
+    def effective(self, user_id, tier_id, at=None) -> bool:
+        """Does a grant (or delegation) of ``user_id`` at ``tier_id`` count at ``at``?"""
+        return not self.covered(tier_id) or self.certification(user_id, tier_id, at) is not None
+
+    def latest(self, user_id, tier_id):
+        """The newest certification (valid or not) of the programme ``tier_id`` needs."""
+        programme = self.required.get(tier_id)
+        certs = self.certs.get((user_id, programme), ())
+        return certs[0] if certs else None
+
+
+def _granted_tiers(user) -> dict[int, int]:
+    """``{tier pk: policy pk}`` of the tiers ``user`` holds ``approve_tier`` on, directly or
+    through a group, certified or not (one query)."""
+    from ..models import ReviewTier
+
+    mine = Q(
+        reviewtieruserobjectpermission__user=user,
+        reviewtieruserobjectpermission__permission__codename=APPROVE_TIER,
+    ) | Q(
+        reviewtiergroupobjectpermission__group__user=user,
+        reviewtiergroupobjectpermission__permission__codename=APPROVE_TIER,
+    )
+    return dict(ReviewTier.objects.filter(mine).values_list("pk", "policy_id").distinct())
+
+
+def effective_tiers(user) -> dict[int, int]:
+    """``{tier pk: policy pk}`` where ``user``'s grant counts now (certified or uncovered);
+    every tier for superusers (four queries at most)."""
+    from ..models import ReviewTier
+
+    if not (user and user.is_authenticated and user.is_active):
+        return {}
+    if user.is_superuser:
+        return dict(ReviewTier.objects.values_list("pk", "policy_id"))
+    granted = _granted_tiers(user)
+    if not granted:
+        return {}
+    rule = CertificationRule(list(granted), [user.pk])
+    return {t: p for t, p in granted.items() if rule.effective(user.pk, t)}
+
+
+def uncertified_tiers(user) -> list:
+    """Tiers ``user`` holds a grant on that does not count now for want of a valid
+    certification: ``[(tier, programme pk, newest certification or None)]`` (what the
+    dashboard and the case screen explain)."""
+    from ..models import ReviewTier
+
+    if not (user and user.is_authenticated and user.is_active) or user.is_superuser:
+        return []
+    granted = _granted_tiers(user)
+    if not granted:
+        return []
+    rule = CertificationRule(list(granted), [user.pk])
+    missing = [t for t in granted if not rule.effective(user.pk, t)]
+    tiers = ReviewTier.objects.filter(pk__in=missing).select_related("policy").order_by("pk")
+    return [(t, rule.required[t.pk], rule.latest(user.pk, t.pk)) for t in tiers]
+
+
 def has_authority(user, case: ReviewCase) -> bool:
-    """Authority for the case's tier (directly or through a group), or delegation to the case."""
+    """Effective authority for the case's tier (a grant, directly or through a group, or a
+    delegation of the case), counted only while certified (:class:`CertificationRule`)."""
     if not (user and user.is_authenticated and user.is_active):
         return False
     if user.is_superuser:
         return True
-    if case.tier_id and (
-        ReviewTierUserObjectPermission.objects.filter(
-            user=user, content_object_id=case.tier_id, permission__codename=APPROVE_TIER
-        ).exists()
-        or ReviewTierGroupObjectPermission.objects.filter(
-            group__user=user, content_object_id=case.tier_id, permission__codename=APPROVE_TIER
-        ).exists()
-    ):
-        return True
-    return ReviewCaseUserObjectPermission.objects.filter(
+    held = bool(
+        case.tier_id
+        and (
+            ReviewTierUserObjectPermission.objects.filter(
+                user=user, content_object_id=case.tier_id, permission__codename=APPROVE_TIER
+            ).exists()
+            or ReviewTierGroupObjectPermission.objects.filter(
+                group__user=user, content_object_id=case.tier_id, permission__codename=APPROVE_TIER
+            ).exists()
+        )
+    ) or ReviewCaseUserObjectPermission.objects.filter(
         user=user, content_object_id=case.pk, permission__codename=REVIEW_CASE
     ).exists()
+    if not held or case.tier_id is None:
+        return held
+    return CertificationRule([case.tier_id], [user.pk]).effective(user.pk, case.tier_id)
+
+
+def certification_for(user, case: ReviewCase):
+    """The certification that makes ``user``'s authority on ``case`` effective now (None when
+    the tier needs none, or for superusers)."""
+    if user.is_superuser or case.tier_id is None:
+        return None
+    return CertificationRule([case.tier], [user.pk]).certification(user.pk, case.tier_id)
+
+
+def authority_refusal(user, case: ReviewCase) -> str:
+    """Why ``user`` has no effective authority on ``case``, in words ('' when they have)."""
+    if has_authority(user, case):
+        return ""
+    tier = case.tier.label if case.tier else "this"
+    if case.tier_id and case.tier_id in _granted_tiers(user):
+        return (
+            f"Your approval authority for the {tier} tier is suspended: it needs a valid "
+            "reviewer certification for this section, and yours is missing or has expired. "
+            "Take the certification exercise to restore it."
+        )
+    return f"You do not hold approval authority for the {tier} tier of this section."
 
 
 def can_review(user, case: ReviewCase) -> bool:
     return has_authority(user, case) and user.pk not in conflicted_user_ids(case.page_id)
 
 
+def certified_tiers(user, at=None) -> QuerySet:
+    """The tiers at which ``user``'s grants or delegations count at ``at`` (None: now), as one
+    lazy query: :class:`CertificationRule` in SQL, for listings that must stay one query
+    (``tests/test_certification.py`` pins that the two forms agree)."""
+    from django.db.models import Exists, OuterRef
+    from django.utils import timezone
+
+    from ..models import Certification, CertificationProgramme, ReviewTier
+
+    at = at or timezone.now()
+    programmes = CertificationProgramme.objects.filter(active=True, policy_id=OuterRef("policy_id"))
+    own = programmes.filter(tier_id=OuterRef("pk"))
+    wide = programmes.filter(tier__isnull=True)
+    certs = Certification.objects.filter(
+        user_id=user.pk,
+        revoked_at__isnull=True,
+        passed_at__lte=at,
+        expires_at__gt=at,
+        programme__active=True,
+        programme__policy_id=OuterRef("policy_id"),
+    )
+    own_cert = certs.filter(programme__tier_id=OuterRef("pk"))
+    wide_cert = certs.filter(programme__tier__isnull=True)
+    return ReviewTier.objects.filter(
+        Exists(own_cert) | (~Exists(own) & (~Exists(wide) | Exists(wide_cert)))
+    )
+
+
 def cases_reviewable_by(user) -> QuerySet[ReviewCase]:
-    """Open cases ``user`` holds authority for (one query when evaluated; conflicts are
-    filtered at action time and shown in the queue)."""
+    """Open cases ``user`` holds effective authority for: a grant on the tier or a delegation
+    of the case, counted only while certified (:func:`certified_tiers`). One query when
+    evaluated; conflicts are filtered at action time and shown in the queue."""
     open_cases = ReviewCase.objects.filter(state__in=OPEN_REVIEW_STATES)
+    if not (user and user.is_authenticated and user.is_active):
+        return open_cases.none()
     if user.is_superuser:
         return open_cases
     tier_ids = ReviewTierUserObjectPermission.objects.filter(
@@ -155,27 +345,50 @@ def cases_reviewable_by(user) -> QuerySet[ReviewCase]:
     delegated = ReviewCaseUserObjectPermission.objects.filter(
         user=user, permission__codename=REVIEW_CASE
     ).values("content_object_id")
+    certified = certified_tiers(user).values("pk")
     return open_cases.filter(
-        Q(tier_id__in=tier_ids) | Q(tier_id__in=group_tier_ids) | Q(pk__in=delegated)
+        (Q(tier_id__in=tier_ids) | Q(tier_id__in=group_tier_ids) | Q(pk__in=delegated))
+        & (Q(tier__isnull=True) | Q(tier_id__in=certified))
     )
+
+
+def effective_holders(tiers, user_ids=None) -> dict[int, set[int]]:
+    """``{tier pk: {user pk, ...}}``: active users whose grant on each tier counts now
+    (certified or uncovered), superusers not included. Three to four queries for any number
+    of tiers."""
+    User = get_user_model()
+    tiers = [t for t in tiers if t is not None]
+    pks = [t.pk for t in tiers]
+    out: dict[int, set[int]] = {pk: set() for pk in pks}
+    if not pks:
+        return out
+    users = User.objects.filter(is_active=True)
+    if user_ids is not None:
+        users = users.filter(pk__in=user_ids)
+    pairs = set(
+        users.filter(
+            reviewtieruserobjectpermission__content_object_id__in=pks,
+            reviewtieruserobjectpermission__permission__codename=APPROVE_TIER,
+        ).values_list("pk", "reviewtieruserobjectpermission__content_object_id")
+    ) | set(
+        users.filter(
+            groups__reviewtiergroupobjectpermission__content_object_id__in=pks,
+            groups__reviewtiergroupobjectpermission__permission__codename=APPROVE_TIER,
+        ).values_list("pk", "groups__reviewtiergroupobjectpermission__content_object_id")
+    )
+    rule = CertificationRule(tiers, {u for u, _t in pairs})
+    for user_id, tier_id in pairs:
+        if rule.effective(user_id, tier_id):
+            out[tier_id].add(user_id)
+    return out
 
 
 def users_with_authority(tier) -> QuerySet:
+    """Active users whose ``approve_tier`` grant on ``tier`` counts now (not superusers)."""
     User = get_user_model()
-    return (
-        User.objects.filter(is_active=True)
-        .filter(
-            Q(
-                reviewtieruserobjectpermission__content_object=tier,
-                reviewtieruserobjectpermission__permission__codename=APPROVE_TIER,
-            )
-            | Q(
-                groups__reviewtiergroupobjectpermission__content_object=tier,
-                groups__reviewtiergroupobjectpermission__permission__codename=APPROVE_TIER,
-            )
-        )
-        .distinct()
-    )
+    if tier is None:
+        return User.objects.none()
+    return User.objects.filter(pk__in=effective_holders([tier])[tier.pk])
 
 
 # -- administering authority (grant / revoke / delegate) ------------------------------------
@@ -195,54 +408,30 @@ def can_manage_authority(user) -> bool:
 
 
 def holds_any_tier_authority(user) -> bool:
-    """``user`` may approve at some tier of some policy (at most two queries, cached on the
-    user object for the request, since the admin menu asks on every page)."""
+    """``user`` may approve at some tier of some policy now (certified), cached on the user
+    object for the request, since the admin menu asks on every page."""
     if not (user and user.is_authenticated and user.is_active):
         return False
     if user.is_superuser:
         return True
     cached = getattr(user, "_ecm_ops_any_tier_authority", None)
     if cached is None:
-        cached = (
-            ReviewTierUserObjectPermission.objects.filter(
-                user=user, permission__codename=APPROVE_TIER
-            ).exists()
-            or ReviewTierGroupObjectPermission.objects.filter(
-                group__user=user, permission__codename=APPROVE_TIER
-            ).exists()
-        )
-        user._ecm_ops_any_tier_authority = cached
+        cached = user._ecm_ops_any_tier_authority = bool(effective_tiers(user))
     return cached
 
 
 def has_authority_in_policy(user, policy) -> bool:
-    """``user`` may approve at some tier of ``policy`` (directly or through a group)."""
+    """``user`` may approve at some tier of ``policy`` now (a grant, certified)."""
     if not (user and user.is_authenticated and user.is_active):
         return False
     if user.is_superuser:
         return True
-    return (
-        ReviewTierUserObjectPermission.objects.filter(
-            user=user, content_object__policy=policy, permission__codename=APPROVE_TIER
-        ).exists()
-        or ReviewTierGroupObjectPermission.objects.filter(
-            group__user=user, content_object__policy=policy, permission__codename=APPROVE_TIER
-        ).exists()
-    )
+    return policy.pk in set(effective_tiers(user).values())
 
 
-def policies_with_authority(user) -> QuerySet:
-    """Primary keys of the policies ``user`` may approve at some tier of (a subquery)."""
-    from ..models import ReviewTier
-
-    mine = Q(
-        reviewtieruserobjectpermission__user=user,
-        reviewtieruserobjectpermission__permission__codename=APPROVE_TIER,
-    ) | Q(
-        reviewtiergroupobjectpermission__group__user=user,
-        reviewtiergroupobjectpermission__permission__codename=APPROVE_TIER,
-    )
-    return ReviewTier.objects.filter(mine).values("policy_id")
+def policies_with_authority(user) -> list[int]:
+    """Primary keys of the policies ``user`` may approve at some tier of now."""
+    return sorted(set(effective_tiers(user).values()))
 
 
 def tier_holders(tiers) -> dict[int, dict[str, list]]:
@@ -374,6 +563,14 @@ def delegate(case: ReviewCase, reviewer, *, by, reason: str = "", check: bool = 
             raise ServiceError(
                 f"{reviewer.get_username()} submitted, wrote or generated this content and "
                 "cannot review it (four-eyes). Choose someone else."
+            )
+        if not reviewer.is_superuser and not CertificationRule(
+            [case.tier_id], [reviewer.pk]
+        ).effective(reviewer.pk, case.tier_id):
+            raise ServiceError(
+                f"{reviewer.get_username()} has no valid reviewer certification for this "
+                "section, so a delegation would not let them approve. Choose a certified "
+                "reviewer, or ask them to certify first."
             )
     if ReviewCaseUserObjectPermission.objects.filter(
         user=reviewer, content_object=case, permission__codename=REVIEW_CASE

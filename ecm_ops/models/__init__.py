@@ -1,6 +1,13 @@
 """ecm_ops models, one module per aggregate."""
 
 from ..workflows import RiskTieredReviewTask  # noqa: E402  (a Wagtail Task is a model)
+from .certification import (
+    CalibrationAnswer,
+    CalibrationItem,
+    Certification,
+    CertificationAttempt,
+    CertificationProgramme,
+)
 from .drafts import DraftRequest, FieldProvenance
 from .fingerprints import PageFingerprint, PageFingerprintBand
 from .governance import (
@@ -24,6 +31,11 @@ from .screening import Finding, ScreeningOverride, ScreeningRun
 from .style import StyleRulePack
 
 __all__ = [
+    "CalibrationAnswer",
+    "CalibrationItem",
+    "Certification",
+    "CertificationAttempt",
+    "CertificationProgramme",
     "AIShingle",
     "Publication",
     "Approval",
