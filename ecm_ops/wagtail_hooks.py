@@ -48,6 +48,18 @@ def _may_see_audit(user) -> bool:
     return user.is_superuser or user.has_perm(VIEW_AUDIT) or holds_any_tier_authority(user)
 
 
+def _may_see_certifications(user) -> bool:
+    from .governance.authority import holds_any_grant
+
+    return user.is_superuser or holds_any_grant(user)
+
+
+def _may_see_certification_records(user) -> bool:
+    from .governance.authority import can_manage_authority
+
+    return can_manage_authority(user) or user.has_perm("ecm_ops.view_certification_records")
+
+
 @hooks.register("register_admin_menu_item")
 def register_menu():
     items = [
@@ -59,6 +71,20 @@ def register_menu():
             icon_name="lock",
             order=120,
             shown=_may_see_authority,
+        ),
+        _ShownIf(
+            _("My certifications"),
+            reverse("ecm_ops:certifications"),
+            icon_name="user",
+            order=125,
+            shown=_may_see_certifications,
+        ),
+        _ShownIf(
+            _("Certification records"),
+            reverse("ecm_ops:certification_records"),
+            icon_name="doc-full",
+            order=126,
+            shown=_may_see_certification_records,
         ),
         _ShownIf(
             _("Audit trail"),
@@ -175,6 +201,13 @@ def overdue_reviews_panel(request, panels):
     from .admin.escalation import OverdueReviewsPanel
 
     panels.append(OverdueReviewsPanel())
+
+
+@hooks.register("construct_homepage_panels")
+def certification_panel(request, panels):
+    from .admin.certification import CertificationPanel
+
+    panels.append(CertificationPanel())
 
 
 @hooks.register("construct_homepage_panels")

@@ -64,9 +64,7 @@ def expire(user) -> None:
 
     from ecm_ops.models import Certification
 
-    Certification.objects.filter(user=user).update(
-        expires_at=timezone.now() - timedelta(minutes=1)
-    )
+    Certification.objects.filter(user=user).update(expires_at=timezone.now() - timedelta(minutes=1))
 
 
 def grant(user_or_group, tier: ReviewTier) -> None:

@@ -29,8 +29,8 @@ def _can_view(user, case: ReviewCase) -> bool:
     """Decision makers, the people involved, and anyone who may edit the page may look."""
     if user.is_superuser or user.pk in (case.requester_id, case.revision.user_id):
         return True
-    if authority.has_authority(user, case):
-        return True
+    if authority.has_authority(user, case) or authority.holds_grant(user, case):
+        return True  # an uncertified holder may look, and is told why they cannot decide
     return case.page.permissions_for_user(user).can_edit()
 
 
@@ -91,12 +91,14 @@ def case_detail(request, pk: int):
             _("Your decision was not recorded: %(why)s")
             % {"why": why or _("the review changed meanwhile; see its state below.")},
         )
+    refusal = review_service.refusal_reason(case, request.user)
     context = {
         "case": case,
         "ws": case_workspace.build(case, request.user),
         "form": form,
         "error": error,
-        "refusal": review_service.refusal_reason(case, request.user),
+        "refusal": refusal,
+        "recertify": authority.recertify_programme(request.user, case) if refusal else None,
         "send_back_refusal": review_service.refusal_reason(case, request.user, approving=False),
         "can_delegate": case.is_open and authority.can_manage_authority(request.user),
         "escalate_form": EscalateForm(),

@@ -2,6 +2,7 @@ from django.urls import path
 
 from . import audit as audit_views
 from . import authority as authority_views
+from . import certification as certification_views
 from . import drafts, queue, review
 from . import findings as findings_views
 from . import incidents as incident_views
@@ -43,4 +44,18 @@ urlpatterns = [
     path("audit/", audit_views.audit_trail, name="audit_trail"),
     path("audit/results/", audit_views.audit_trail_results, name="audit_trail_results"),
     path("audit/published/", audit_views.export_view, name="audit_export"),
+    # reviewer certification
+    path("certification/", certification_views.my_certifications, name="certifications"),
+    path("certification/<int:pk>/take/", certification_views.take, name="certification_take"),
+    path(
+        "certification/attempts/<int:pk>/",
+        certification_views.result,
+        name="certification_result",
+    ),
+    path("certification/records/", certification_views.records, name="certification_records"),
+    path(
+        "certification/records/results/",
+        certification_views.records_results,
+        name="certification_records_results",
+    ),
 ]

@@ -185,9 +185,7 @@ class CertificationRule:
         programme = self.required.get(tier_id)
         if not programme:
             return None
-        return next(
-            (c for c in self.certs.get((user_id, programme), ()) if c.is_valid(at)), None
-        )
+        return next((c for c in self.certs.get((user_id, programme), ()) if c.is_valid(at)), None)
 
     def effective(self, user_id, tier_id, at=None) -> bool:
         """Does a grant (or delegation) of ``user_id`` at ``tier_id`` count at ``at``?"""
@@ -255,19 +253,24 @@ def has_authority(user, case: ReviewCase) -> bool:
         return False
     if user.is_superuser:
         return True
-    held = bool(
-        case.tier_id
-        and (
-            ReviewTierUserObjectPermission.objects.filter(
-                user=user, content_object_id=case.tier_id, permission__codename=APPROVE_TIER
-            ).exists()
-            or ReviewTierGroupObjectPermission.objects.filter(
-                group__user=user, content_object_id=case.tier_id, permission__codename=APPROVE_TIER
-            ).exists()
+    held = (
+        bool(
+            case.tier_id
+            and (
+                ReviewTierUserObjectPermission.objects.filter(
+                    user=user, content_object_id=case.tier_id, permission__codename=APPROVE_TIER
+                ).exists()
+                or ReviewTierGroupObjectPermission.objects.filter(
+                    group__user=user,
+                    content_object_id=case.tier_id,
+                    permission__codename=APPROVE_TIER,
+                ).exists()
+            )
         )
-    ) or ReviewCaseUserObjectPermission.objects.filter(
-        user=user, content_object_id=case.pk, permission__codename=REVIEW_CASE
-    ).exists()
+        or ReviewCaseUserObjectPermission.objects.filter(
+            user=user, content_object_id=case.pk, permission__codename=REVIEW_CASE
+        ).exists()
+    )
     if not held or case.tier_id is None:
         return held
     return CertificationRule([case.tier_id], [user.pk]).effective(user.pk, case.tier_id)
@@ -293,6 +296,15 @@ def authority_refusal(user, case: ReviewCase) -> str:
             "Take the certification exercise to restore it."
         )
     return f"You do not hold approval authority for the {tier} tier of this section."
+
+
+def recertify_programme(user, case: ReviewCase) -> int | None:
+    """The programme ``user`` must pass to use their grant on ``case``'s tier, when that grant
+    is suspended for want of a valid certification (None otherwise)."""
+    if user.is_superuser or not holds_grant(user, case):
+        return None
+    rule = CertificationRule([case.tier], [user.pk])
+    return None if rule.effective(user.pk, case.tier_id) else rule.required[case.tier_id]
 
 
 def can_review(user, case: ReviewCase) -> bool:
@@ -383,6 +395,24 @@ def effective_holders(tiers, user_ids=None) -> dict[int, set[int]]:
     return out
 
 
+def case_reviewer_ids(case: ReviewCase) -> set[int]:
+    """Active users whose authority on ``case`` counts now: effective grants on its tier and
+    delegations of the case, certified (superusers not included; conflicts not removed)."""
+    User = get_user_model()
+    ids = effective_holders([case.tier])[case.tier_id] if case.tier_id else set()
+    delegated = set(
+        User.objects.filter(
+            is_active=True,
+            reviewcaseuserobjectpermission__content_object_id=case.pk,
+            reviewcaseuserobjectpermission__permission__codename=REVIEW_CASE,
+        ).values_list("pk", flat=True)
+    )
+    if delegated and case.tier_id:
+        rule = CertificationRule([case.tier], delegated)
+        delegated = {u for u in delegated if rule.effective(u, case.tier_id)}
+    return ids | delegated
+
+
 def users_with_authority(tier) -> QuerySet:
     """Active users whose ``approve_tier`` grant on ``tier`` counts now (not superusers)."""
     User = get_user_model()
@@ -418,6 +448,22 @@ def holds_any_tier_authority(user) -> bool:
     if cached is None:
         cached = user._ecm_ops_any_tier_authority = bool(effective_tiers(user))
     return cached
+
+
+def holds_any_grant(user) -> bool:
+    """``user`` holds ``approve_tier`` somewhere, certified or not (who sees "My
+    certifications"); cached on the user object for the request."""
+    if not (user and user.is_authenticated and user.is_active):
+        return False
+    cached = getattr(user, "_ecm_ops_any_grant", None)
+    if cached is None:
+        cached = user._ecm_ops_any_grant = bool(_granted_tiers(user))
+    return cached
+
+
+def holds_grant(user, case: ReviewCase) -> bool:
+    """``user`` holds a grant on ``case``'s tier, certified or not (who may look at it)."""
+    return bool(case.tier_id and case.tier_id in _granted_tiers(user))
 
 
 def has_authority_in_policy(user, policy) -> bool:

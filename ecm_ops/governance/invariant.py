@@ -44,6 +44,7 @@ from ..models import (
 )
 from ..states import JobStatus, ScreeningTrigger, Severity
 from .authority import (
+    ALL_TIERS,
     APPROVE_TIER,
     CONFLICT_REASONS,
     REVIEW_CASE,
@@ -51,7 +52,6 @@ from .authority import (
     Conflicts,
     conflicts_for_pages,
 )
-from .authority import ALL_TIERS
 from .classification import PolicyCache, classify
 
 HUMAN, REVIEW, SKIPPED, OVERRIDE = "human", "review", "skipped", "override"
@@ -194,9 +194,7 @@ def tier_authority(tier, user_ids) -> set[int]:
     supers = get_user_model().objects.filter(pk__in=user_ids, is_active=True, is_superuser=True)
     return {
         u for u in user_ids if tier.pk in holders.get(u, ()) and rule.effective(u, tier.pk)
-    } | set(
-        supers.values_list("pk", flat=True)
-    )
+    } | set(supers.values_list("pk", flat=True))
 
 
 def _tier_holders(user_ids) -> dict[int, set[int]]:

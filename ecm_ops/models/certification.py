@@ -100,7 +100,9 @@ class CertificationProgramme(ClusterableModel):
 
     @property
     def scope(self) -> str:
-        return f"{self.policy} — {self.tier.label}" if self.tier_id else f"{self.policy} (all tiers)"
+        return (
+            f"{self.policy} — {self.tier.label}" if self.tier_id else f"{self.policy} (all tiers)"
+        )
 
 
 class CalibrationItem(models.Model):
@@ -128,7 +130,10 @@ class CalibrationItem(models.Model):
     severity = models.CharField(
         _("severity"),
         max_length=16,
-        choices=[(Severity.WARNING, Severity.WARNING.label), (Severity.BLOCKER, Severity.BLOCKER.label)],
+        choices=[
+            (Severity.WARNING, Severity.WARNING.label),
+            (Severity.BLOCKER, Severity.BLOCKER.label),
+        ],
         default=Severity.BLOCKER,
     )
     explanation = models.TextField(
@@ -154,7 +159,9 @@ class CertificationAttempt(models.Model):
         CertificationProgramme, on_delete=models.PROTECT, related_name="attempts"
     )
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="ecm_certification_attempts"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="ecm_certification_attempts",
     )
     started_at = models.DateTimeField(default=timezone.now)
     finished_at = models.DateTimeField(null=True, blank=True)
@@ -175,8 +182,12 @@ class CertificationAttempt(models.Model):
 
 
 class CalibrationAnswer(models.Model):
-    attempt = models.ForeignKey(CertificationAttempt, on_delete=models.CASCADE, related_name="answers")
-    item = models.ForeignKey(CalibrationItem, on_delete=models.SET_NULL, null=True, related_name="+")
+    attempt = models.ForeignKey(
+        CertificationAttempt, on_delete=models.CASCADE, related_name="answers"
+    )
+    item = models.ForeignKey(
+        CalibrationItem, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
     #: The item as judged (items may be edited later; the record must not change).
     item_title = models.CharField(max_length=200)
     defect = models.CharField(max_length=32, choices=Defect.choices)
@@ -188,6 +199,9 @@ class CalibrationAnswer(models.Model):
     class Meta:
         verbose_name = _("calibration answer")
         ordering = ["pk"]
+
+    def __str__(self) -> str:
+        return f"{self.item_title}: {self.get_decision_display()}"
 
 
 class CertificationQuerySet(models.QuerySet):

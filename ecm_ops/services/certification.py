@@ -199,9 +199,11 @@ def expiring(now=None, user=None):
     if user is not None:
         rows = rows.filter(user=user)
     latest = {}
-    for cert in Certification.objects.valid_at(now).filter(
-        user_id__in={c.user_id for c in rows}
-    ).values("user_id", "programme_id", "expires_at"):
+    for cert in (
+        Certification.objects.valid_at(now)
+        .filter(user_id__in={c.user_id for c in rows})
+        .values("user_id", "programme_id", "expires_at")
+    ):
         key = (cert["user_id"], cert["programme_id"])
         latest[key] = max(latest.get(key, cert["expires_at"]), cert["expires_at"])
     return [

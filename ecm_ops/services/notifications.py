@@ -18,7 +18,6 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
 from django.db import transaction
-from django.db.models import Q
 from django.urls import reverse
 
 logger = logging.getLogger("ecm_ops.notifications")
@@ -35,27 +34,13 @@ DECISION_SUBJECTS = {
 def reviewer_emails(case) -> list[str]:
     """E-mail addresses of everyone who may decide ``case`` (authority or delegation), minus
     the conflicted."""
-    from ..governance.authority import APPROVE_TIER, REVIEW_CASE, conflicted_user_ids
+    from ..governance.authority import case_reviewer_ids, conflicted_user_ids
 
-    authority = Q(
-        reviewcaseuserobjectpermission__content_object_id=case.pk,
-        reviewcaseuserobjectpermission__permission__codename=REVIEW_CASE,
-    )
-    if case.tier_id:
-        authority |= Q(
-            reviewtieruserobjectpermission__content_object_id=case.tier_id,
-            reviewtieruserobjectpermission__permission__codename=APPROVE_TIER,
-        ) | Q(
-            groups__reviewtiergroupobjectpermission__content_object_id=case.tier_id,
-            groups__reviewtiergroupobjectpermission__permission__codename=APPROVE_TIER,
-        )
     users = (
         get_user_model()
-        .objects.filter(is_active=True)
-        .filter(authority)
+        .objects.filter(pk__in=case_reviewer_ids(case))
         .exclude(pk__in=conflicted_user_ids(case.page_id))
         .exclude(email="")
-        .distinct()
     )
     return sorted(set(users.values_list("email", flat=True)))
 

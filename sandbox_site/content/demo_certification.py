@@ -119,7 +119,9 @@ def seed_certification(policies: dict, users: dict) -> dict:
     """Programmes for ``policies`` (``{"news": policy, "health": policy}``); certify
     ``senior`` and ``legal``; ``lapsed`` passed News 400 days ago (expired)."""
     news = _programme(policies["news"], "News reviewer certification", NEWS_GUIDANCE)
-    health = _programme(policies["health"], "Health & Money reviewer certification", HEALTH_GUIDANCE)
+    health = _programme(
+        policies["health"], "Health & Money reviewer certification", HEALTH_GUIDANCE
+    )
     for programme in (news, health):
         _certify(users["senior"], programme, 30)
     _certify(users["legal"], health, 30)
