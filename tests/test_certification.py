@@ -163,12 +163,33 @@ def test_an_approval_by_an_uncertified_holder_does_not_count_for_publishing(demo
     assert not verdict.ok and "approved" in verdict.message
 
 
+def test_bulk_publish_with_an_uncertified_approval_is_refused(demo, news_case, client, capture):
+    """Wagtail's bulk Publish by someone who may publish: the approval that exists is the
+    lapsed reviewer's, so the guard refuses and nothing goes live."""
+    Approval.objects.create(
+        case=news_case,
+        revision=news_case.revision,
+        content_digest=news_case.content_digest,
+        user=demo["users"]["lapsed"],
+    )
+    client.force_login(demo["users"]["senior"])
+    url = reverse("wagtail_bulk_action", args=("wagtailcore", "page", "publish"))
+    with capture(execute=True):
+        client.post(f"{url}?id={news_case.page_id}", {})
+    news_case.page.refresh_from_db()
+    assert not news_case.page.live
+
+
 def test_an_approval_given_while_certified_survives_expiry(demo, news_case):
     senior = demo["users"]["senior"]
     review_service.approve(news_case.pk, senior)
     approval = Approval.objects.get(case=news_case, user=senior)
     assert approval.certification is not None
     assert "News reviewer certification" in approval.certified_as
+    from ecm_ops.services.audit_export import _case_record
+
+    exported = _case_record(news_case)["approvals"][0]["certification"]
+    assert exported.startswith("News reviewer certification, passed ")
     # It expires just after the approval (and before the publication is judged).
     Certification.objects.filter(user=senior).update(
         expires_at=approval.created_at + timedelta(microseconds=1)
