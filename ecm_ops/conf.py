@@ -112,6 +112,19 @@ DEFAULTS: dict[str, Any] = {
         "offline": {"input": 0.0, "output": 0.0, "cache_read": 0.0, "cache_write": 0.0},
     },
     "BUDGETS": {"USER_DAILY_TOKENS": None, "SITE_MONTHLY_TOKENS": None},
+    # Rubber-stamp flags (flags, never blocks): approvals faster than READING_WPM words a
+    # minute (and under MIN_READING_SECONDS for any length); reviewers approving at least
+    # MIN_CASES cases with an AI share >= HIGH_AI_SHARE without ever requesting changes on
+    # one; reviewers whose approval rate differs from their peers' at the same tier by more
+    # than RATE_GAP (with at least MIN_CASES decisions each side); over WINDOW_DAYS.
+    "RUBBER_STAMP": {
+        "READING_WPM": 400,
+        "MIN_READING_SECONDS": 15,
+        "HIGH_AI_SHARE": 0.7,
+        "MIN_CASES": 10,
+        "RATE_GAP": 0.3,
+        "WINDOW_DAYS": 90,
+    },
 }
 
 

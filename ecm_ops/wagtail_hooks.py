@@ -206,8 +206,10 @@ def overdue_reviews_panel(request, panels):
 @hooks.register("construct_homepage_panels")
 def certification_panel(request, panels):
     from .admin.certification import CertificationPanel
+    from .admin.habits import RubberStampPanel
 
     panels.append(CertificationPanel())
+    panels.append(RubberStampPanel())
 
 
 @hooks.register("construct_homepage_panels")

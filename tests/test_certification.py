@@ -25,15 +25,13 @@ from ecm_ops.models import (
     CertificationAttempt,
     CertificationProgramme,
 )
-from ecm_ops.services import PermissionDenied, ServiceError
+from ecm_ops.services import PermissionDenied, ServiceError, escalation
 from ecm_ops.services import certification as service
-from ecm_ops.services import escalation
 from ecm_ops.services import review as review_service
 from ecm_ops.services.awaiting import decidable_by
 
 from .helpers import workflow_action_url
 from .review_support import (
-    certify,
     expire,
     grant,
     health_page,
@@ -133,9 +131,11 @@ def test_escalation_and_notifications_skip_the_uncertified(demo, news_case, unce
     group = make_user("escalation_member", certified=False).groups.first()
     demo_policy.escalation_group = group
     demo_policy.save()
-    assert not escalation_reviewers(news_case, news_case.tier).filter(
-        username="escalation_member"
-    ).exists()
+    assert (
+        not escalation_reviewers(news_case, news_case.tier)
+        .filter(username="escalation_member")
+        .exists()
+    )
 
 
 def test_eligibility_counts_only_the_certified(demo, news_case, uncertified):

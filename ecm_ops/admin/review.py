@@ -21,7 +21,7 @@ from wagtail.utils.decorators import xframe_options_sameorigin_override
 
 from ..governance import authority
 from ..models import ReviewCase
-from ..services import ServiceError, case_workspace, escalation, publish_guard
+from ..services import ServiceError, case_workspace, escalation, habits, publish_guard
 from ..services import review as review_service
 
 
@@ -99,6 +99,7 @@ def case_detail(request, pk: int):
         "error": error,
         "refusal": refusal,
         "recertify": authority.recertify_programme(request.user, case) if refusal else None,
+        "habit_flags": habits.case_flags(case),
         "send_back_refusal": review_service.refusal_reason(case, request.user, approving=False),
         "can_delegate": case.is_open and authority.can_manage_authority(request.user),
         "escalate_form": EscalateForm(),

@@ -53,6 +53,8 @@ class ReviewCase(ConcurrentTransitionMixin, models.Model):
         related_name="cases",
     )
     tier_reasons = models.JSONField(default=list, blank=True)
+    #: The AI-written share of the submitted content (0–1), as classification judged it.
+    ai_share = models.FloatField(null=True, blank=True)
     #: Digest of the submitted content: approvals count only for this content, and any change
     #: of the page's latest content (a save, an autosave overwrite, a revert) supersedes it.
     content_digest = models.CharField(max_length=64, blank=True, db_index=True)

@@ -113,6 +113,7 @@ def _after_screening(case_pk: int, run) -> None:
     share = ai_coverage(obj).share  # judged from the content, never from provenance rows
     result = invariant.classify_content(page, obj, run, share, findings)
     case.policy, case.tier = result.policy, result.tier
+    case.ai_share = share
     case.tier_reasons = [*result.reasons, f"AI-written share {share:.0%}, judged from the text."]
     overridden = bool(run.blocker_count)
     skip, why = invariant.skip_decision(case.tier, run, share, overridden)
