@@ -60,9 +60,8 @@ class CertificationProgrammeViewSet(ModelViewSet):
                 FieldPanel("title"),
                 FieldPanel("brief"),
                 FieldPanel("content"),
-                FieldRowPanel(
-                    [FieldPanel("defect"), FieldPanel("severity"), FieldPanel("defect_excerpt")]
-                ),
+                FieldRowPanel([FieldPanel("defect"), FieldPanel("severity")]),
+                FieldPanel("defect_excerpt"),
                 FieldPanel("explanation"),
             ],
         ),

@@ -98,6 +98,14 @@ class CertificationProgramme(ClusterableModel):
     def __str__(self) -> str:
         return self.name
 
+    def clean(self):
+        from django.core.exceptions import ValidationError
+
+        if self.tier_id and self.policy_id and self.tier.policy_id != self.policy_id:
+            raise ValidationError(
+                {"tier": _("Choose a tier of the selected policy, or leave it empty.")}
+            )
+
     @property
     def scope(self) -> str:
         return (
@@ -146,6 +154,21 @@ class CalibrationItem(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    def clean(self):
+        from django.core.exceptions import ValidationError
+
+        if self.defect == Defect.NONE:
+            return
+        excerpt = " ".join((self.defect_excerpt or "").split()).casefold()
+        if not excerpt:
+            raise ValidationError(
+                {"defect_excerpt": _("Quote the words that carry the defect.")}
+            )
+        if excerpt not in " ".join((self.content or "").split()).casefold():
+            raise ValidationError(
+                {"defect_excerpt": _("These words do not appear in the content; copy them exactly.")}
+            )
 
     @property
     def defective(self) -> bool:
