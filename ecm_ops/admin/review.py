@@ -47,6 +47,13 @@ class DecisionForm(forms.Form):
 
 
 def case_detail(request, pk: int):
+    if request.method == "POST":  # decisions change authority facts: no memo until rendering
+        return _case_detail(request, pk)
+    with authority.memo():
+        return _case_detail(request, pk)
+
+
+def _case_detail(request, pk: int):
     case = get_object_or_404(
         ReviewCase.objects.select_related("page", "tier", "policy", "requester", "revision"), pk=pk
     )
@@ -91,20 +98,27 @@ def case_detail(request, pk: int):
             _("Your decision was not recorded: %(why)s")
             % {"why": why or _("the review changed meanwhile; see its state below.")},
         )
+    with authority.memo():
+        return _render_case(request, case, form, error, status)
+
+
+def _render_case(request, case, form, error, status):
+    """The case screen (read-only from here on: authority facts are memoised)."""
     refusal = review_service.refusal_reason(case, request.user)
+    ws = case_workspace.build(case, request.user)
     context = {
         "case": case,
-        "ws": case_workspace.build(case, request.user),
+        "ws": ws,
         "form": form,
         "error": error,
         "refusal": refusal,
         "recertify": authority.recertify_programme(request.user, case) if refusal else None,
-        "habit_flags": habits.case_flags(case),
+        "habit_flags": habits.case_flags(case, ws.approvals),
         "send_back_refusal": review_service.refusal_reason(case, request.user, approving=False),
         "can_delegate": case.is_open and authority.can_manage_authority(request.user),
         "escalate_form": EscalateForm(),
     }
-    return TemplateResponse(request, "ecm_ops/review/case.html", context, status=status)
+    return TemplateResponse(request, "ecm_ops/review/case.html", context, status=status).render()
 
 
 @require_GET

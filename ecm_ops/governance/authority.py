@@ -3,6 +3,9 @@ minus everyone with a conflict of interest (four-eyes)."""
 
 from __future__ import annotations
 
+import contextvars
+from contextlib import contextmanager
+
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import Q, QuerySet
@@ -16,6 +19,36 @@ from ..models import (
     ReviewTierUserObjectPermission,
 )
 from ..states import OPEN_REVIEW_STATES
+
+_memo: contextvars.ContextVar[dict | None] = contextvars.ContextVar(
+    "ecm_ops_authority_memo", default=None
+)
+
+
+@contextmanager
+def memo():
+    """Within this block (one request's read-only rendering), authority facts are read once:
+    a case screen asks "may this person decide?" and "who is conflicted?" from several places
+    (the workspace, the refusal, the recertify link, the menu). Never wrap a block that
+    changes grants, certifications or content and then reads them again."""
+    if _memo.get() is not None:  # already inside one: share it
+        yield
+        return
+    token = _memo.set({})
+    try:
+        yield
+    finally:
+        _memo.reset(token)
+
+
+def _memoised(key, compute):
+    store = _memo.get()
+    if store is None:
+        return compute()
+    if key not in store:
+        store[key] = compute()
+    return store[key]
+
 
 APPROVE_TIER = "approve_tier"
 REVIEW_CASE = "review_case"
@@ -75,11 +108,15 @@ def conflicts_for_pages(page_ids) -> dict[int, Conflicts]:
     revision of it, requested a review of it, or requested an AI draft of it. An approval or
     an override counts only if its author was not conflicted when they gave it.
     """
+    page_ids = sorted({int(p) for p in page_ids if p is not None})
+    return _memoised(("conflicts", tuple(page_ids)), lambda: _load_conflicts(page_ids))
+
+
+def _load_conflicts(page_ids) -> dict[int, Conflicts]:
     from wagtail.models import Revision
 
     from ..models import Publication
 
-    page_ids = list({int(p) for p in page_ids if p is not None})
     events: dict[int, list] = {pk: [] for pk in page_ids}
     reviewed: dict[int, list] = {pk: [] for pk in page_ids}
     if not page_ids:
@@ -145,6 +182,9 @@ class CertificationRule:
         if tiers is ALL_TIERS:
             policy_of.update(ReviewTier.objects.values_list("pk", "policy_id"))
             tiers = ()
+        elif isinstance(tiers, dict):  # {tier pk: policy pk}, already known
+            policy_of.update(tiers)
+            tiers = ()
         for t in tiers:
             if t is None:
                 continue
@@ -158,9 +198,18 @@ class CertificationRule:
         self.programme_names: dict[int, str] = {}
         if policy_of:
             wide, own = {}, {}
-            for pk, policy_id, tier_id, name in CertificationProgramme.objects.filter(
-                active=True, policy_id__in=set(policy_of.values())
-            ).values_list("pk", "policy_id", "tier_id", "name"):
+            policies = set(policy_of.values())
+            # Every active programme (one or two per policy: a small table), read once.
+            for pk, policy_id, tier_id, name in _memoised(
+                ("programmes",),
+                lambda: list(
+                    CertificationProgramme.objects.filter(active=True).values_list(
+                        "pk", "policy_id", "tier_id", "name"
+                    )
+                ),
+            ):
+                if policy_id not in policies:
+                    continue
                 self.programme_names[pk] = name
                 if tier_id is None:
                     wide[policy_id] = pk
@@ -172,9 +221,17 @@ class CertificationRule:
         programmes = {p for p in self.required.values() if p}
         user_ids = {int(u) for u in user_ids if u is not None}
         if programmes and user_ids:
-            for cert in Certification.objects.filter(
-                user_id__in=user_ids, programme_id__in=programmes, revoked_at__isnull=True
-            ).order_by("-expires_at"):
+            # These users' certifications of any programme (a few each), read once.
+            for cert in _memoised(
+                ("certs", tuple(sorted(user_ids))),
+                lambda: list(
+                    Certification.objects.filter(
+                        user_id__in=user_ids, revoked_at__isnull=True
+                    ).order_by("-expires_at")
+                ),
+            ):
+                if cert.programme_id not in programmes:
+                    continue
                 self.certs.setdefault((cert.user_id, cert.programme_id), []).append(cert)
 
     def covered(self, tier_id) -> bool:
@@ -210,7 +267,10 @@ def _granted_tiers(user) -> dict[int, int]:
         reviewtiergroupobjectpermission__group__user=user,
         reviewtiergroupobjectpermission__permission__codename=APPROVE_TIER,
     )
-    return dict(ReviewTier.objects.filter(mine).values_list("pk", "policy_id").distinct())
+    return _memoised(
+        ("granted", user.pk),
+        lambda: dict(ReviewTier.objects.filter(mine).values_list("pk", "policy_id").distinct()),
+    )
 
 
 def effective_tiers(user) -> dict[int, int]:
@@ -225,7 +285,7 @@ def effective_tiers(user) -> dict[int, int]:
     granted = _granted_tiers(user)
     if not granted:
         return {}
-    rule = CertificationRule(list(granted), [user.pk])
+    rule = CertificationRule(granted, [user.pk])
     return {t: p for t, p in granted.items() if rule.effective(user.pk, t)}
 
 
@@ -240,7 +300,7 @@ def uncertified_tiers(user) -> list:
     granted = _granted_tiers(user)
     if not granted:
         return []
-    rule = CertificationRule(list(granted), [user.pk])
+    rule = CertificationRule(granted, [user.pk])
     missing = [t for t in granted if not rule.effective(user.pk, t)]
     tiers = ReviewTier.objects.filter(pk__in=missing).select_related("policy").order_by("pk")
     return [(t, rule.required[t.pk], rule.latest(user.pk, t.pk)) for t in tiers]
@@ -253,6 +313,12 @@ def has_authority(user, case: ReviewCase) -> bool:
         return False
     if user.is_superuser:
         return True
+    return _memoised(
+        ("authority", user.pk, case.pk, case.tier_id), lambda: _has_authority(user, case)
+    )
+
+
+def _has_authority(user, case: ReviewCase) -> bool:
     held = (
         bool(
             case.tier_id
@@ -273,7 +339,7 @@ def has_authority(user, case: ReviewCase) -> bool:
     )
     if not held or case.tier_id is None:
         return held
-    return CertificationRule([case.tier_id], [user.pk]).effective(user.pk, case.tier_id)
+    return CertificationRule([case.tier], [user.pk]).effective(user.pk, case.tier_id)
 
 
 def certification_for(user, case: ReviewCase):
@@ -289,7 +355,7 @@ def authority_refusal(user, case: ReviewCase) -> str:
     if has_authority(user, case):
         return ""
     tier = case.tier.label if case.tier else "this"
-    if case.tier_id and case.tier_id in _granted_tiers(user):
+    if holds_grant(user, case):
         return (
             f"Your approval authority for the {tier} tier is suspended: it needs a valid "
             "reviewer certification for this section, and yours is missing or has expired. "
@@ -304,7 +370,7 @@ def recertify_programme(user, case: ReviewCase) -> int | None:
     if user.is_superuser or not holds_grant(user, case):
         return None
     rule = CertificationRule([case.tier], [user.pk])
-    return None if rule.effective(user.pk, case.tier_id) else rule.required[case.tier_id]
+    return None if rule.effective(user.pk, case.tier_id) else rule.required.get(case.tier_id)
 
 
 def can_review(user, case: ReviewCase) -> bool:

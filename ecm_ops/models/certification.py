@@ -162,12 +162,14 @@ class CalibrationItem(models.Model):
             return
         excerpt = " ".join((self.defect_excerpt or "").split()).casefold()
         if not excerpt:
-            raise ValidationError(
-                {"defect_excerpt": _("Quote the words that carry the defect.")}
-            )
+            raise ValidationError({"defect_excerpt": _("Quote the words that carry the defect.")})
         if excerpt not in " ".join((self.content or "").split()).casefold():
             raise ValidationError(
-                {"defect_excerpt": _("These words do not appear in the content; copy them exactly.")}
+                {
+                    "defect_excerpt": _(
+                        "These words do not appear in the content; copy them exactly."
+                    )
+                }
             )
 
     @property

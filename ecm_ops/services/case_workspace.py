@@ -174,6 +174,8 @@ class Workspace:
     outcome: str
     user_approved: Approval | None
     can_escalate: bool
+    #: Every approval on the case (with .user), oldest first.
+    approvals: list = field(default_factory=list)
 
 
 def _field_labeller(model):
@@ -275,6 +277,7 @@ def build(case: ReviewCase, user) -> Workspace:
         outcome=outcome(case, page, obj),
         user_approved=mine,
         can_escalate=can_escalate,
+        approvals=approvals,
     )
 
 

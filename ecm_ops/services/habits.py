@@ -192,12 +192,12 @@ def _rate_flags(approvals, sent_back, facts, names, s) -> list[Flag]:
     return out
 
 
-def case_flags(case) -> list[str]:
+def case_flags(case, approvals=None) -> list[str]:
     """What the case screen says about its approvals: each approval given faster than the
-    content can be read, and the approvers' standing flags (a few queries)."""
-    approvals = list(
-        Approval.objects.filter(case=case).select_related("case__screening_run", "user")
-    )
+    content can be read (two queries; none without approvals). ``approvals``: the case's
+    approvals with ``.user``, when the caller has them."""
+    if approvals is None:
+        approvals = list(Approval.objects.filter(case=case).select_related("user"))
     if not approvals:
         return []
     out = []
@@ -210,7 +210,14 @@ def case_flags(case) -> list[str]:
         .exclude(case=case)
         .order_by("created_at")
     }
-    words = case.screening_run.word_count if case.screening_run else 0
+    from ..models import ScreeningRun
+
+    words = (
+        ScreeningRun.objects.filter(pk=case.screening_run_id)
+        .values_list("word_count", flat=True)
+        .first()
+        or 0
+    )
     for a in approvals:
         start = case.created_at
         prev = previous.get(a.user_id)
