@@ -55,7 +55,10 @@ def case_detail(request, pk: int):
 
 def _case_detail(request, pk: int):
     case = get_object_or_404(
-        ReviewCase.objects.select_related("page", "tier", "policy", "requester", "revision"), pk=pk
+        ReviewCase.objects.select_related(
+            "page", "tier", "policy", "requester", "revision", "screening_run"
+        ),
+        pk=pk,
     )
     if not _can_view(request.user, case):
         raise Http404("No review case found.")

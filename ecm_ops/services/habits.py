@@ -210,14 +210,7 @@ def case_flags(case, approvals=None) -> list[str]:
         .exclude(case=case)
         .order_by("created_at")
     }
-    from ..models import ScreeningRun
-
-    words = (
-        ScreeningRun.objects.filter(pk=case.screening_run_id)
-        .values_list("word_count", flat=True)
-        .first()
-        or 0
-    )
+    words = case.screening_run.word_count if case.screening_run_id else 0
     for a in approvals:
         start = case.created_at
         prev = previous.get(a.user_id)
