@@ -162,3 +162,48 @@ def add_cases(world: dict, count: int) -> None:
         for case in cases[REVIEWER_SECTIONS::SECTIONS][:10]
     )
     world["made"] = start + count
+
+
+def add_certifications(world: dict, count: int) -> None:
+    """A policy-wide certification programme on every section; the reviewer certified on
+    all their sections but one (expired there), plus ``count`` certifications of other users
+    (the rule's cost must not grow with them)."""
+    from ecm_ops.models import Certification, CertificationProgramme
+
+    now = timezone.now()
+    programmes = []
+    for section_tiers in world["tiers"]:
+        policy_id = section_tiers[0].policy_id
+        programme = CertificationProgramme.objects.filter(policy_id=policy_id, tier=None).first()
+        if programme is None:
+            programme = CertificationProgramme.objects.create(
+                policy_id=policy_id, name=f"Programme {policy_id}", guidance="Bench."
+            )
+        programmes.append(programme)
+    world["programmes"] = programmes
+    reviewer = world["reviewer"]
+    if not Certification.objects.filter(user=reviewer).exists():
+        Certification.objects.bulk_create(
+            Certification(
+                user=reviewer,
+                programme=programme,
+                passed_at=now - timedelta(days=400 if i == REVIEWER_SECTIONS - 1 else 10),
+                expires_at=now + timedelta(days=-35 if i == REVIEWER_SECTIONS - 1 else 355),
+            )
+            for i, programme in enumerate(programmes[:REVIEWER_SECTIONS])
+        )
+    User = get_user_model()
+    made = world.get("certs_made", 0)
+    users = User.objects.bulk_create(
+        User(username=f"bench-cert-{made + i}", email="") for i in range(count)
+    )
+    Certification.objects.bulk_create(
+        Certification(
+            user=u,
+            programme=programmes[i % len(programmes)],
+            passed_at=now - timedelta(days=i % 500),
+            expires_at=now - timedelta(days=i % 500) + timedelta(days=365),
+        )
+        for i, u in enumerate(users)
+    )
+    world["certs_made"] = made + count

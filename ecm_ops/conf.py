@@ -183,6 +183,19 @@ DEFAULTS: dict[str, Any] = {
     # Names of the groups that are "teams" on the dashboard (a user's team is the first of
     # these, by name, that they belong to). Empty: no team breakdown.
     "OPS_TEAM_GROUPS": [],
+    # Rubber-stamp flags (flags, never blocks): approvals faster than READING_WPM words a
+    # minute (and under MIN_READING_SECONDS for any length); reviewers approving at least
+    # MIN_CASES cases with an AI share >= HIGH_AI_SHARE without ever requesting changes on
+    # one; reviewers whose approval rate differs from their peers' at the same tier by more
+    # than RATE_GAP (with at least MIN_CASES decisions each side); over WINDOW_DAYS.
+    "RUBBER_STAMP": {
+        "READING_WPM": 400,
+        "MIN_READING_SECONDS": 15,
+        "HIGH_AI_SHARE": 0.7,
+        "MIN_CASES": 10,
+        "RATE_GAP": 0.3,
+        "WINDOW_DAYS": 90,
+    },
 }
 
 READINESS_MODES = ("off", "warn", "enforce")

@@ -67,6 +67,18 @@ def _may_see_operations(user) -> bool:
     return may_view(user)
 
 
+def _may_see_certifications(user) -> bool:
+    from .governance.authority import holds_any_grant
+
+    return user.is_superuser or holds_any_grant(user)
+
+
+def _may_see_certification_records(user) -> bool:
+    from .governance.authority import can_manage_authority
+
+    return can_manage_authority(user) or user.has_perm("ecm_ops.view_certification_records")
+
+
 @hooks.register("register_admin_menu_item")
 def register_menu():
     items = [
@@ -83,8 +95,22 @@ def register_menu():
             _("Evaluation runs"),
             reverse("ecm_ops:evaluation_runs"),
             icon_name="tick-inverse",
-            order=125,
+            order=124,
             shown=_may_manage_prompts,
+        ),
+        _ShownIf(
+            _("My certifications"),
+            reverse("ecm_ops:certifications"),
+            icon_name="user",
+            order=125,
+            shown=_may_see_certifications,
+        ),
+        _ShownIf(
+            _("Certification records"),
+            reverse("ecm_ops:certification_records"),
+            icon_name="doc-full",
+            order=126,
+            shown=_may_see_certification_records,
         ),
         _ShownIf(
             _("Audit trail"),
@@ -247,6 +273,15 @@ def promotion_overrides_panel(request, panels):
     from .admin.evaluation import PromotionOverridesPanel
 
     panels.append(PromotionOverridesPanel())
+
+
+@hooks.register("construct_homepage_panels")
+def certification_panel(request, panels):
+    from .admin.certification import CertificationPanel
+    from .admin.habits import RubberStampPanel
+
+    panels.append(CertificationPanel())
+    panels.append(RubberStampPanel())
 
 
 @hooks.register("construct_homepage_panels")

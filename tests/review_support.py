@@ -23,12 +23,48 @@ def reviewers_group() -> Group:
     return group
 
 
-def make_user(username: str, *groups: Group, email: bool = True):
+def make_user(username: str, *groups: Group, email: bool = True, certified: bool = True):
+    """A user with admin access; ``certified`` (the default) passes every active
+    certification programme, as a trained reviewer would have: an ``approve_tier`` grant
+    counts only while certified. Tests of the certification rule pass ``certified=False``."""
     user = get_user_model().objects.create_user(
         username=username, email=f"{username}@example.com" if email else "", password="x"
     )
     user.groups.add(reviewers_group(), *groups)
+    if certified:
+        certify(user)
     return user
+
+
+def certify(user, *programmes, days_ago: int = 1, valid_days: int | None = None):
+    """Give ``user`` a valid certification of ``programmes`` (default: every active one)."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from ecm_ops.models import Certification, CertificationProgramme
+
+    passed = timezone.now() - timedelta(days=days_ago)
+    for programme in programmes or CertificationProgramme.objects.filter(active=True):
+        days = programme.validity_days if valid_days is None else valid_days
+        Certification.objects.create(
+            user=user,
+            programme=programme,
+            passed_at=passed,
+            expires_at=passed + timedelta(days=days),
+            score=1.0,
+        )
+
+
+def expire(user) -> None:
+    """End every certification of ``user`` (they expired a minute ago)."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from ecm_ops.models import Certification
+
+    Certification.objects.filter(user=user).update(expires_at=timezone.now() - timedelta(minutes=1))
 
 
 def grant(user_or_group, tier: ReviewTier) -> None:

@@ -138,7 +138,10 @@ def test_csv_has_one_row_per_fact_and_no_formulas(demo, client):
     ):
         assert kind in kinds
     approval = next(r for r in mine if r["kind"] == "approval" and r["user"] == "senior")
-    assert approval["tier"] == "Standard" and approval["detail"] == "Checked the date"
+    assert approval["tier"] == "Standard"
+    # The approver's certification at the moment of the approval (issue 10); this story's
+    # approvals are written directly, so none was recorded (test_certification.py has one).
+    assert approval["detail"].startswith("Checked the date; certification: none recorded")
     override = next(r for r in mine if r["kind"] == "override")
     assert "=HYPERLINK" in override["detail"] and not override["detail"].startswith("=")
     diff = next(r for r in mine if r["kind"] == "diff")

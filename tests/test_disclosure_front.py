@@ -142,7 +142,9 @@ def test_the_admin_evidence_page_reads_like_a_record(demo, client, capture):
     html = client.get(url).content.decode()
     assert "AI-generated, human-reviewed" in html and "Applies" in html
     assert "Senior (approver who completed the review quorum)" in html
-    assert "Not recorded (reviewer certification is not installed)" in html
+    # The approver's certification at that moment, as the approval recorded it.
+    approval = _case.approvals.get()
+    assert approval.certified_as and approval.certified_as in html
     assert "Intact" in html and "data-ecm-verdict>ok<" in html
     assert "{&#x27;" not in html and "{'" not in html  # no Python reprs
     # The button on the page's edit screen leads here.

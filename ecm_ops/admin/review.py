@@ -21,7 +21,7 @@ from wagtail.utils.decorators import xframe_options_sameorigin_override
 
 from ..governance import authority
 from ..models import ReviewCase
-from ..services import ServiceError, case_workspace, escalation, publish_guard
+from ..services import ServiceError, case_workspace, escalation, habits, publish_guard
 from ..services import review as review_service
 
 
@@ -29,8 +29,8 @@ def _can_view(user, case: ReviewCase) -> bool:
     """Decision makers, the people involved, and anyone who may edit the page may look."""
     if user.is_superuser or user.pk in (case.requester_id, case.revision.user_id):
         return True
-    if authority.has_authority(user, case):
-        return True
+    if authority.has_authority(user, case) or authority.holds_grant(user, case):
+        return True  # an uncertified holder may look, and is told why they cannot decide
     return case.page.permissions_for_user(user).can_edit()
 
 
@@ -47,8 +47,18 @@ class DecisionForm(forms.Form):
 
 
 def case_detail(request, pk: int):
+    if request.method == "POST":  # decisions change authority facts: no memo until rendering
+        return _case_detail(request, pk)
+    with authority.memo():
+        return _case_detail(request, pk)
+
+
+def _case_detail(request, pk: int):
     case = get_object_or_404(
-        ReviewCase.objects.select_related("page", "tier", "policy", "requester", "revision"), pk=pk
+        ReviewCase.objects.select_related(
+            "page", "tier", "policy", "requester", "revision", "screening_run"
+        ),
+        pk=pk,
     )
     if not _can_view(request.user, case):
         raise Http404("No review case found.")
@@ -91,17 +101,27 @@ def case_detail(request, pk: int):
             _("Your decision was not recorded: %(why)s")
             % {"why": why or _("the review changed meanwhile; see its state below.")},
         )
+    with authority.memo():
+        return _render_case(request, case, form, error, status)
+
+
+def _render_case(request, case, form, error, status):
+    """The case screen (read-only from here on: authority facts are memoised)."""
+    refusal = review_service.refusal_reason(case, request.user)
+    ws = case_workspace.build(case, request.user)
     context = {
         "case": case,
-        "ws": case_workspace.build(case, request.user),
+        "ws": ws,
         "form": form,
         "error": error,
-        "refusal": review_service.refusal_reason(case, request.user),
+        "refusal": refusal,
+        "recertify": authority.recertify_programme(request.user, case) if refusal else None,
+        "habit_flags": habits.case_flags(case, ws.approvals),
         "send_back_refusal": review_service.refusal_reason(case, request.user, approving=False),
         "can_delegate": case.is_open and authority.can_manage_authority(request.user),
         "escalate_form": EscalateForm(),
     }
-    return TemplateResponse(request, "ecm_ops/review/case.html", context, status=status)
+    return TemplateResponse(request, "ecm_ops/review/case.html", context, status=status).render()
 
 
 @require_GET

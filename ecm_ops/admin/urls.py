@@ -2,6 +2,7 @@ from django.urls import path
 
 from . import audit as audit_views
 from . import authority as authority_views
+from . import certification as certification_views
 from . import disclosure as disclosure_views
 from . import drafts, operations, operations_rows, queue, review, setup
 from . import evaluation as evaluation_views
@@ -103,4 +104,18 @@ urlpatterns = [
         name="operations_acknowledge",
     ),
     path("operations/rows/<slug:kind>/", operations_rows.rows, name="operations_rows"),
+    # reviewer certification
+    path("certification/", certification_views.my_certifications, name="certifications"),
+    path("certification/<int:pk>/take/", certification_views.take, name="certification_take"),
+    path(
+        "certification/attempts/<int:pk>/",
+        certification_views.result,
+        name="certification_result",
+    ),
+    path("certification/records/", certification_views.records, name="certification_records"),
+    path(
+        "certification/records/results/",
+        certification_views.records_results,
+        name="certification_records_results",
+    ),
 ]

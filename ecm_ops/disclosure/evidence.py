@@ -19,12 +19,11 @@ from . import chain, levels
 SCHEMA = "ecm_ops.disclosure/1"
 
 
-def approver_certification(user_id: int, tier, at) -> dict | None:
-    """THE SLOT for the approver's certification at the moment of approval (issue 10,
-    reviewer certification, is being built separately). Until it lands this returns None and
-    the evidence says "not recorded"; then it returns what the certification was (programme,
-    passed, expires) for ``user_id`` at ``tier`` at time ``at``."""
-    return None
+def approver_certification(approval) -> str | None:
+    """The approver's certification at the moment of approval, as the approval recorded it
+    (``Approval.certified_as``, written by the approve service); None when none applied (a
+    superuser, or a tier no certification programme covers)."""
+    return approval.certified_as or None
 
 
 def _name(user) -> str:
@@ -145,8 +144,7 @@ def record_publication(publication, verdict, obj, override=None) -> DisclosureRe
                     "user_id": a.user_id,
                     "at": a.created_at,
                     "comment": a.comment,
-                    # Issue 10 (certification) fills this; None means "not recorded".
-                    "certification": approver_certification(a.user_id, tier, a.created_at),
+                    "certification": approver_certification(a),
                 }
                 for a in approvals
             ],

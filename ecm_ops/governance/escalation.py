@@ -15,7 +15,12 @@ from django.utils import timezone
 
 from ..models import ReviewCase, ReviewTier
 from ..states import OPEN_REVIEW_STATES, ReviewState
-from .authority import cases_reviewable_by, conflicted_user_ids, users_with_authority
+from .authority import (
+    CertificationRule,
+    cases_reviewable_by,
+    conflicted_user_ids,
+    users_with_authority,
+)
 
 DECIDABLE = (ReviewState.AWAITING_REVIEW, ReviewState.ESCALATED)
 
@@ -50,6 +55,11 @@ def escalation_reviewers(case: ReviewCase, tier: ReviewTier | None) -> QuerySet:
     )
     if case.tier_id:  # they can act already; the escalation adds the next level
         users = users.exclude(pk__in=users_with_authority(case.tier).values("pk"))
+        # A delegation counts only while certified for the case's tier: leave out those it
+        # would not let approve (they would be told the case waits for them in vain).
+        ids = set(users.values_list("pk", flat=True))
+        rule = CertificationRule([case.tier], ids)
+        users = users.filter(pk__in=[u for u in ids if rule.effective(u, case.tier_id)])
     return users.distinct().order_by("username")
 
 

@@ -44,9 +44,11 @@ from ..models import (
 )
 from ..states import JobStatus, ScreeningTrigger, Severity
 from .authority import (
+    ALL_TIERS,
     APPROVE_TIER,
     CONFLICT_REASONS,
     REVIEW_CASE,
+    CertificationRule,
     Conflicts,
     conflicts_for_pages,
 )
@@ -144,6 +146,8 @@ class _Facts:
         users = {o.user_id for v in self.overrides.values() for o in v}
         users |= {a.user_id for v in self.approvals.values() for a in v}
         self.tier_holders = _tier_holders(users)
+        # Every tier (a handful per site): the tier judged is known only after classifying.
+        self.certification = CertificationRule(ALL_TIERS, users)
         self.supers = set(
             get_user_model()
             .objects.filter(pk__in=users, is_active=True, is_superuser=True)
@@ -161,25 +165,36 @@ class _Facts:
         self.groups = _group_members(users)
         self.policies = PolicyCache(objs)
 
-    def holds(self, user_id, tier) -> bool:
+    def holds(self, user_id, tier, at=None) -> bool:
+        """A grant on ``tier`` that counted at ``at`` (certified then; :class:`CertificationRule`)."""
         return tier is not None and (
-            user_id in self.supers or tier.pk in self.tier_holders.get(user_id, ())
+            user_id in self.supers
+            or (
+                tier.pk in self.tier_holders.get(user_id, ())
+                and self.certification.effective(user_id, tier.pk, at)
+            )
+        )
+
+    def delegation_counts(self, user_id, case_id, tier, at=None) -> bool:
+        return (user_id, case_id) in self.delegated and (
+            tier is None or self.certification.effective(user_id, tier.pk, at)
         )
 
 
 def tier_authority(tier, user_ids) -> set[int]:
-    """Which of ``user_ids`` hold ``approve_tier`` on ``tier`` (directly or via a group), or
-    are active superusers (three queries)."""
+    """Which of ``user_ids`` hold effective ``approve_tier`` on ``tier`` now (a grant directly
+    or via a group, certified: :class:`CertificationRule`), or are active superusers."""
     from django.contrib.auth import get_user_model
 
     user_ids = set(user_ids)
     if tier is None or not user_ids:
         return set()
     holders = _tier_holders(user_ids)
+    rule = CertificationRule([tier], user_ids)
     supers = get_user_model().objects.filter(pk__in=user_ids, is_active=True, is_superuser=True)
-    return {u for u in user_ids if tier.pk in holders.get(u, ())} | set(
-        supers.values_list("pk", flat=True)
-    )
+    return {
+        u for u in user_ids if tier.pk in holders.get(u, ()) and rule.effective(u, tier.pk)
+    } | set(supers.values_list("pk", flat=True))
 
 
 def _tier_holders(user_ids) -> dict[int, set[int]]:
@@ -379,7 +394,7 @@ def _check_screening(verdict, run, findings, overrides, tier, conflicted, facts)
         p
         for o in overrides
         if not conflicted.reason(o.user_id, o.created_at)
-        and facts.holds(o.user_id, tier)
+        and facts.holds(o.user_id, tier, o.created_at)
         and o.reason.strip()
         for p in o.fingerprints
     }
@@ -400,7 +415,10 @@ def _quorum(verdict, approvals, tier, conflicted, facts) -> bool:
         a
         for a in approvals
         if not conflicted.reason(a.user_id, a.created_at)
-        and (facts.holds(a.user_id, tier) or (a.user_id, a.case_id) in facts.delegated)
+        and (
+            facts.holds(a.user_id, tier, a.created_at)
+            or facts.delegation_counts(a.user_id, a.case_id, tier, a.created_at)
+        )
     ]
     users = sorted({a.user_id for a in counted})
     if len(users) < max(tier.approvals_required, 1):

@@ -41,9 +41,11 @@ def reap() -> None:
     _reap()
     if backend() == "inline":
         run_due_monitoring()
+        from ..services.certification import send_expiry_reminders
         from .reaper import run_due_escalations
 
         run_due_escalations()
+        send_expiry_reminders()
 
 
 def run_sweep(pk: int) -> None:
@@ -84,3 +86,11 @@ def nightly_verify() -> None:
     from ..services.verification import run_nightly
 
     run_nightly()
+
+
+def certification_reminders() -> None:
+    """Cron entry point (``ecm_ops.cron``): e-mail reviewers whose certification expires
+    soon (each certification once; the row's ``reminded_at`` fences a second run)."""
+    from ..services.certification import send_expiry_reminders
+
+    send_expiry_reminders()

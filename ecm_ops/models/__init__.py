@@ -1,6 +1,13 @@
 """ecm_ops models, one module per aggregate."""
 
 from ..workflows import RiskTieredReviewTask  # noqa: E402  (a Wagtail Task is a model)
+from .certification import (
+    CalibrationAnswer,
+    CalibrationItem,
+    Certification,
+    CertificationAttempt,
+    CertificationProgramme,
+)
 from .disclosure import DisclosureLevel, DisclosureRecord
 from .drafts import DraftRequest, FieldProvenance
 from .evaluation import EvaluationCase, EvaluationResult, EvaluationRun, TemplatePromotion
@@ -28,6 +35,11 @@ from .screening import Finding, ScreeningOverride, ScreeningRun
 from .style import StyleRulePack
 
 __all__ = [
+    "CalibrationAnswer",
+    "CalibrationItem",
+    "Certification",
+    "CertificationAttempt",
+    "CertificationProgramme",
     "AIShingle",
     "DailyRollup",
     "DriftAlert",

@@ -53,6 +53,8 @@ class ReviewCase(ConcurrentTransitionMixin, models.Model):
         related_name="cases",
     )
     tier_reasons = models.JSONField(default=list, blank=True)
+    #: The AI-written share of the submitted content (0–1), as classification judged it.
+    ai_share = models.FloatField(null=True, blank=True)
     #: Digest of the submitted content: approvals count only for this content, and any change
     #: of the page's latest content (a save, an autosave overwrite, a revert) supersedes it.
     content_digest = models.CharField(max_length=64, blank=True, db_index=True)
@@ -186,6 +188,17 @@ class Approval(models.Model):
     content_digest = models.CharField(max_length=64, blank=True, db_index=True)
     comment = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    #: The certification that made the approver's authority effective when they approved
+    #: (None: superuser, delegation on an uncovered tier, or a tier without a programme), and
+    #: the same in words, kept even if the certification row is later removed.
+    certification = models.ForeignKey(
+        "ecm_ops.Certification",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="approvals",
+    )
+    certified_as = models.CharField(max_length=300, blank=True)
 
     class Meta:
         verbose_name = _("approval")

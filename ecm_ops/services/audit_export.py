@@ -292,6 +292,9 @@ def _case_record(case: ReviewCase) -> dict:
                 "comment": a.comment,
                 "revision": a.revision_id,
                 "counted": a.revision_id == case.revision_id,
+                # The approver's certification when they approved (kept on the approval).
+                "certification": a.certified_as
+                or "none recorded (a superuser, a tier without a programme, or an approval from before certification)",
             }
             for a in case.approvals.all()
         ],
@@ -353,7 +356,8 @@ def csv_rows(records: list[dict]):
                     a["by"],
                     c["tier"] or "",
                     (a["comment"] or "approved")
-                    + ("" if a["counted"] else " (on a superseded revision: not counted)"),
+                    + ("" if a["counted"] else " (on a superseded revision: not counted)")
+                    + (f"; certification: {a['certification']}" if a["certification"] else ""),
                 ]
         for kind in ("escalations", "overrides"):
             for e in rec[kind]:

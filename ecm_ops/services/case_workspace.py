@@ -7,7 +7,8 @@ per check (one window query), people through batched queries, earlier rounds wit
 approvals prefetched. ``tests/test_case_workspace.py`` pins that.
 
 Who is *eligible* to approve: active users who hold ``approve_tier`` on the case's tier
-(directly or through a group) or had the case delegated to them, minus everyone conflicted
+(directly or through a group) or had the case delegated to them, counted only while certified
+(:class:`governance.authority.CertificationRule`), minus everyone conflicted
 for the page (the one four-eyes rule, :func:`governance.authority.conflicts_for_pages`).
 Superusers are not counted: they can always act, but they are the fallback that escalation
 reaches for, not part of the tier's own quorum.
@@ -19,7 +20,6 @@ from dataclasses import dataclass, field
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import FieldDoesNotExist
-from django.db.models import Q
 from django.utils import timezone
 
 from ..content_checks import diff, identity
@@ -30,7 +30,6 @@ from ..models import (
     FieldProvenance,
     Publication,
     ReviewCase,
-    ReviewCaseUserObjectPermission,
 )
 from ..states import Origin, ReviewState
 from . import findings_summary
@@ -111,15 +110,9 @@ def progress(case: ReviewCase, approvals: list[Approval]) -> Progress:
         if a.revision_id == case.revision_id and a.content_digest == case.content_digest:
             counting.setdefault(a.user_id, a)
     User = get_user_model()
-    holders = Q(pk__in=[])
-    if tier is not None:
-        holders |= Q(pk__in=authority.users_with_authority(tier).values("pk"))
-    holders |= Q(
-        pk__in=ReviewCaseUserObjectPermission.objects.filter(
-            content_object_id=case.pk, permission__codename=authority.REVIEW_CASE
-        ).values("user_id")
+    candidates = list(
+        User.objects.filter(pk__in=authority.case_reviewer_ids(case)).order_by("username")
     )
-    candidates = list(User.objects.filter(is_active=True).filter(holders).order_by("username"))
     group = tier.required_group if tier and tier.required_group_id else None
     members = set()
     if group is not None:
@@ -181,6 +174,8 @@ class Workspace:
     outcome: str
     user_approved: Approval | None
     can_escalate: bool
+    #: Every approval on the case (with .user), oldest first.
+    approvals: list = field(default_factory=list)
 
 
 def _field_labeller(model):
@@ -282,6 +277,7 @@ def build(case: ReviewCase, user) -> Workspace:
         outcome=outcome(case, page, obj),
         user_approved=mine,
         can_escalate=can_escalate,
+        approvals=approvals,
     )
 
 

@@ -146,27 +146,29 @@ def _audit(alert: DriftAlert, action: str, user, **data) -> None:
 
 
 def notify_admins(alert: DriftAlert) -> None:
-    """Tell the site admins (superusers and holders of ``manage_pilot_baseline``) by e-mail,
-    through the same path as review notifications. The one place to switch to an in-admin
-    notification service."""
+    """Tell the site admins (superusers and holders of ``manage_pilot_baseline``): an admin
+    notification each, and an e-mail through the notifications service."""
     from django.urls import reverse
 
-    from .notifications import _send
+    from ..models import NotificationKind
+    from .notifications import notify
 
     users = (
         get_user_model()
         .objects.filter(is_active=True)
-        .exclude(email="")
         .filter(
             Q(is_superuser=True)
             | Q(user_permissions__codename="manage_pilot_baseline")
             | Q(groups__permissions__codename="manage_pilot_baseline")
         )
+        .distinct()
     )
-    emails = sorted(set(users.values_list("email", flat=True)))
-    url = reverse("ecm_ops:operations")
-    _send(
-        f"Drift alert: {alert.message}", f"{alert.message}\n\nOperations dashboard: {url}", emails
+    notify(
+        users,
+        NotificationKind.SYSTEM,
+        f"Drift alert: {alert.message}",
+        alert.message,
+        url=reverse("ecm_ops:operations"),
     )
 
 

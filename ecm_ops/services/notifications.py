@@ -36,7 +36,6 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
 from django.db import transaction
-from django.db.models import Q
 from django.urls import reverse
 
 from ..models import EmailStatus, Notification, NotificationKind
@@ -169,28 +168,15 @@ def send_pending(pks: Iterable[int]) -> int:
 
 
 def reviewers(case):
-    """Everyone who may decide ``case`` (authority or delegation), minus the conflicted."""
-    from ..governance.authority import APPROVE_TIER, REVIEW_CASE, conflicted_user_ids
+    """Everyone who may decide ``case`` (certified authority or delegation, through the one
+    authority rule), minus the conflicted."""
+    from ..governance.authority import case_reviewer_ids, conflicted_user_ids
 
-    authority = Q(
-        reviewcaseuserobjectpermission__content_object_id=case.pk,
-        reviewcaseuserobjectpermission__permission__codename=REVIEW_CASE,
-    )
-    if case.tier_id:
-        authority |= Q(
-            reviewtieruserobjectpermission__content_object_id=case.tier_id,
-            reviewtieruserobjectpermission__permission__codename=APPROVE_TIER,
-        ) | Q(
-            groups__reviewtiergroupobjectpermission__content_object_id=case.tier_id,
-            groups__reviewtiergroupobjectpermission__permission__codename=APPROVE_TIER,
-        )
     return (
         get_user_model()
-        .objects.filter(is_active=True)
-        .filter(authority)
+        .objects.filter(is_active=True, pk__in=case_reviewer_ids(case))
         .exclude(pk__in=conflicted_user_ids(case.page_id))
         .select_related("wagtail_userprofile")
-        .distinct()
         .order_by("pk")
     )
 

@@ -113,6 +113,7 @@ def _after_screening(case_pk: int, run) -> None:
     share = ai_coverage(obj).share  # judged from the content, never from provenance rows
     result = invariant.classify_content(page, obj, run, share, findings)
     case.policy, case.tier = result.policy, result.tier
+    case.ai_share = share
     case.tier_reasons = [*result.reasons, f"AI-written share {share:.0%}, judged from the text."]
     overridden = bool(run.blocker_count)
     skip, why = invariant.skip_decision(case.tier, run, share, overridden)
@@ -210,11 +211,7 @@ def _refusal(case: ReviewCase, user, *, allow_stale: bool = False):
     if reason:
         return reason, PermissionDenied
     if not case.may_decide(user):
-        tier = case.tier.label if case.tier else "this"
-        return (
-            f"You do not hold approval authority for the {tier} tier of this section.",
-            PermissionDenied,
-        )
+        return authority.authority_refusal(user, case), PermissionDenied
     if not allow_stale and latest_digest(case.page_id) != case.content_digest:
         return STALE_REVISION, Conflict
     return None
@@ -269,6 +266,7 @@ def approve(case_pk: int, user, comment: str = "") -> ReviewCase:
     case = _locked(case_pk)
     _check_can_decide(case, user)
     _check_workflow_open(case)
+    certification = authority.certification_for(user, case)
     try:
         with transaction.atomic():
             Approval.objects.create(
@@ -277,6 +275,8 @@ def approve(case_pk: int, user, comment: str = "") -> ReviewCase:
                 content_digest=case.content_digest,
                 user=user,
                 comment=comment,
+                certification=certification,
+                certified_as=certification.describe() if certification else "",
             )
     except IntegrityError as exc:
         raise Conflict(

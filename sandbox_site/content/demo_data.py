@@ -32,6 +32,12 @@ DEMO_USERS = {
         False,
     ),
     "legal": ("legal-demo-pw", "legal reviewer (required for Health)", ["Legal reviewers"], False),
+    "lapsed": (
+        "lapsed-demo-pw",
+        "News reviewer whose certification expired (cannot approve until recertified)",
+        ["Editors"],
+        False,
+    ),
 }
 
 
@@ -216,6 +222,11 @@ def seed() -> dict:
         assign_perm("ecm_ops.approve_tier", users["senior"], tier)
     for tier in (h_elev, h_high):
         assign_perm("ecm_ops.approve_tier", legal, tier)
+    for tier in (n_low, n_std):
+        assign_perm("ecm_ops.approve_tier", users["lapsed"], tier)
+    from .demo_certification import seed_certification
+
+    programmes = seed_certification({"news": news_policy, "health": health_policy}, users)
 
     # The workflow every page goes through.
     task = RiskTieredReviewTask.objects.filter(
@@ -301,4 +312,5 @@ def seed() -> dict:
         "users": users,
         "task": task,
         "workflow": workflow,
+        "programmes": programmes,
     }
