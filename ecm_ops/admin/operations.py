@@ -252,9 +252,16 @@ def dashboard(request):
             "sections": _sections(data),
             "pilot_rows": _pilot_rows(data),
             "may_manage": may_manage(request.user),
+            "may_see_readiness": _may_see_readiness(request.user),
             "query": urlencode({k: v for k, v in request.GET.items() if k != "export"}),
         },
     )
+
+
+def _may_see_readiness(user) -> bool:
+    from .setup import can_view_setup
+
+    return can_view_setup(user)
 
 
 def _export(data, kind):

@@ -8,6 +8,7 @@ policy (:class:`ReadinessPanel`), and by any dashboard through :class:`Readiness
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import TemplateView
@@ -52,6 +53,15 @@ class SetupView(WagtailAdminTemplateMixin, TemplateView):
             add_policy_url=reverse("ecm_ops_risk_policies:add"),
         )
         return context
+
+
+def readiness_summary(request):
+    """The readiness of every section as an HTML fragment, which the Operations dashboard
+    loads after it renders (so the dashboard's own cost does not include the readiness
+    queries)."""
+    if not can_view_setup(request.user):
+        raise PermissionDenied
+    return HttpResponse(ReadinessSummary().render_html())
 
 
 class ReadinessPanel(Panel):

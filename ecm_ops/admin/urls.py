@@ -73,6 +73,7 @@ urlpatterns = [
         name="disclosure_evidence",
     ),
     path("setup/", setup.SetupView.as_view(), name="setup"),
+    path("setup/summary/", setup.readiness_summary, name="readiness_summary"),
     # prompt evaluation and promotion
     path("evaluation/runs/", evaluation_views.run_list, name="evaluation_runs"),
     path(
