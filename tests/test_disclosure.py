@@ -73,8 +73,10 @@ def test_an_ai_draft_approved_at_standard_is_ai_generated_and_reviewed(demo, cap
     ev = record.evidence
     assert ev["review"]["tier"] == "Standard" and ev["review"]["case"] == case.pk
     assert [a["user_id"] for a in ev["review"]["approvals"]] == [senior.pk]
-    # The slot for issue 10 (approver certification at that moment) is there, empty.
-    assert ev["review"]["approvals"][0]["certification"] is None
+    # The approver's certification at that moment, as the approval recorded it.
+    approval = case.approvals.get()
+    assert approval.certified_as.startswith("News reviewer certification, passed ")
+    assert ev["review"]["approvals"][0]["certification"] == approval.certified_as
     assert ev["responsible"]["role"] == "approver who completed the review quorum"
     assert ev["screening"]["run"] and ev["content"]["digest"] == case.content_digest
     assert set(ev["content"]["fields"]) >= {"title", "intro", "body"}

@@ -525,6 +525,8 @@ def test_job_timeouts_shorter_than_the_stale_threshold_are_refused_otherwise():
         "escalationtimer",
         "sweeprun",
         "sweepchunk",
+        "evaluationrun",
+        "rolluprun",
     }
     assert all(0 < t < stale for t in timeouts.values())
     with override_settings(ECM_OPS={"REAPER_STALE_AFTER": 240}):

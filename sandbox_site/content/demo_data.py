@@ -111,9 +111,12 @@ def _wagtail_root():
     """Wagtail's migrations create the root page and the default locale; a flushed database
     (e.g. after a transactional test) has neither. Put them back the way the migrations do."""
     from django.conf import settings
+    from django.contrib.contenttypes.models import ContentType
     from wagtail.coreutils import get_supported_content_language_variant
     from wagtail.models import Collection, Locale
 
+    # A flush re-creates the content types with new ids; ids cached before it are stale.
+    ContentType.objects.clear_cache()
     code = get_supported_content_language_variant(settings.LANGUAGE_CODE)
     locale, _ = Locale.objects.get_or_create(language_code=code)
     if not Collection.objects.exists():
