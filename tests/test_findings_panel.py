@@ -132,6 +132,8 @@ def test_browser_editor_shows_findings_panel(demo, live_server):
             page.click("button[type=submit]")
             page.wait_for_url(f"{live_server.url}/admin/")
             page.goto(f"{live_server.url}{edit_url(page_obj)}")
+            # The findings live in a Wagtail side panel: open it from its toggle.
+            page.locator('[data-side-panel-toggle="ecm-findings"]').click(timeout=10000)
             panel = page.locator("[data-ecm-findings]")
             expect(panel).to_be_visible(timeout=10000)
             expect(panel.locator('[data-ecm-finding="pii.email"]')).to_contain_text(
