@@ -1,8 +1,11 @@
 """Run INSIDE a throwaway ``wagtail start`` project (see test_fresh_site.py): the README's admin
-steps done the way a site admin would, then one page from brief to published through the admin
-views as an editor and a reviewer. Prints ``FRESH-SITE OK`` at the end; any failure raises.
+steps done the way a site admin would (the prompt template through the admin views: add it,
+import the README's evaluation suite, run an evaluation, promote it as a second admin — the
+author alone is refused), then one page from brief to published through the admin views as an
+editor and a reviewer. Prints ``FRESH-SITE OK`` at the end; any failure raises.
 
-Usage: ``python fresh_site_driver.py <output schema json>`` with DJANGO_SETTINGS_MODULE set.
+Usage: ``python fresh_site_driver.py <output schema json> <evaluation suite yaml>`` with
+DJANGO_SETTINGS_MODULE set.
 """
 
 from __future__ import annotations
@@ -25,16 +28,17 @@ from wagtail.test.utils.form_data import nested_form_data  # noqa: E402
 from ecm_ops.governance.authority import grant_tier  # noqa: E402
 from ecm_ops.models import (  # noqa: E402
     DraftRequest,
+    EvaluationRun,
     PromptTemplate,
-    PromptTemplateVersion,
     ReviewCase,
     ReviewTier,
     RiskPolicy,
+    TemplatePromotion,
 )
-from ecm_ops.services import prompts  # noqa: E402
 from ecm_ops.workflows import RiskTieredReviewTask  # noqa: E402
 
 schema = json.loads(sys.argv[1])
+suite_yaml = sys.argv[2]
 
 
 def run_jobs() -> None:
@@ -58,6 +62,7 @@ if __import__("os").environ.get("REDIS_URL"):
     __import__("django_rq").get_queue("default").connection.flushdb()
 User = get_user_model()
 admin = User.objects.create_superuser("admin", "admin@example.com", "x")
+admin2 = User.objects.create_superuser("admin2", "admin2@example.com", "x")  # four eyes
 editor = User.objects.create_user("editor", "editor@example.com", "x")
 reviewer = User.objects.create_user("reviewer", "reviewer@example.com", "x")
 editors = Group.objects.get(name="Editors")  # created by Wagtail's migrations
@@ -83,15 +88,67 @@ policy = RiskPolicy.objects.create(name="Site", section=home)
 tier = ReviewTier.objects.create(policy=policy, level=1, label="Standard", approvals_required=1)
 # Step 3: approval authority.
 grant_tier(tier, by=admin, user=reviewer)
-# Step 4: a prompt template, activated (draft -> evaluating -> active) as on its ⋯ menu.
-template = PromptTemplate.objects.create(slug="home-intro", name="Home intro", use_case="Home")
-template.page_types.add(ContentType.objects.get_for_model(type(home)))
-PromptTemplateVersion.objects.create(
-    template=template, number=1, instructions="Write a welcome.", output_fields=schema
+# Step 4: a prompt template, made usable the way the README says, in the admin as a site admin.
+staff = Client()
+staff.force_login(admin)
+# 4.1: add it (version 1, a draft; its author is `admin`).
+response = staff.post(
+    reverse("ecm_ops_prompt_templates:add"),
+    {
+        "name": "Home intro",
+        "slug": "home-intro",
+        "use_case": "Home",
+        "page_types": [ContentType.objects.get_for_model(type(home)).pk],
+        "risk_level": PromptTemplate._meta.get_field("risk_level").default,
+        "style_guide": "",
+        "instructions": "Write a welcome.",
+        "variables": "[]",
+        "output_fields": json.dumps(schema),
+        "model_name": "",
+        "max_tokens": 2048,
+    },
 )
-for name in ("start_evaluation", "activate"):
-    template = prompts.transition(template.pk, name, admin)
+assert response.status_code == 302, response.content[:3000]
+template = PromptTemplate.objects.get(slug="home-intro")
+version = template.latest_version
+assert template.status == "draft" and version.number == 1 and version.created_by == admin
+edit_url = reverse("ecm_ops_prompt_templates:edit", args=[template.pk])
+# Not offered to editors yet, and no manual activation any more.
+assert "Activate" not in staff.get(edit_url).content.decode()
+# A run without cases is refused (4.2 comes first).
+evaluate_url = reverse("ecm_ops:evaluate", args=[template.pk])
+response = staff.post(evaluate_url, {"version": version.pk, "model": ""})
+assert response.status_code == 409, response.status_code
+# 4.2: "Import suite (YAML)" with the README's suite, pasted.
+response = staff.post(reverse("ecm_ops:suite_import", args=[template.pk]), {"text": suite_yaml})
+assert response.status_code == 302, response.content[:3000]
+assert template.evaluation_cases.filter(active=True).count() >= 1
+# 4.3: "Run evaluation" (version 1, the version's model); a background job like a draft.
+response = staff.post(evaluate_url, {"version": version.pk, "model": ""})
+assert response.status_code == 302, response.content[:3000]
+run_jobs()
+run = EvaluationRun.objects.get(version=version)
+assert run.status == "succeeded" and run.passed, (run.status, run.error, run.summary)
+template.refresh_from_db()
+assert template.status == "evaluating", template.status
+print("evaluation:", run.summary.get("passed"), "/", run.summary.get("total"), "passed")
+# 4.4: "Promote v1". Four eyes: the author is refused, a second admin promotes.
+promote_url = reverse("ecm_ops:promote_template", args=[template.pk, version.pk])
+response = staff.post(promote_url, {"model": ""})
+assert response.status_code == 403, response.status_code
+assert "four eyes" in response.content.decode(), response.content[:3000]
+template.refresh_from_db()
+assert template.status == "evaluating" and template.promoted_version is None
+second = Client()
+second.force_login(admin2)
+assert "Promote v1" in second.get(edit_url).content.decode()
+response = second.post(promote_url, {"model": ""})
+assert response.status_code == 302, response.content[:3000]
+template.refresh_from_db()
 assert template.status == "active", template.status
+assert template.promoted_version == version
+promotion = TemplatePromotion.objects.get(template=template)
+assert promotion.run == run and not promotion.override and promotion.promoted_by == admin2
 
 # The editor drafts with AI (inline jobs: the job runs when the request commits).
 client = Client()

@@ -1,8 +1,10 @@
 """The README's installation path, verbatim, in a fresh ``wagtail start`` project: the settings
 block and the output schema are extracted from README.md, appended / used literally, then
-``migrate``, ``check`` and one page from brief to published (tests/fresh_site_driver.py) — once
-without Redis (inline jobs) and, when Redis is available, with ``REDIS_URL`` set (the settings
-then configure RQ; the driver's jobs are run by a burst worker)."""
+``migrate``, ``check``, the prompt template made usable as step 4 says (the README's
+evaluation suite imported, run, promoted by a second admin) and one page from brief to
+published (tests/fresh_site_driver.py) — once without Redis (inline jobs) and, when Redis is
+available, with ``REDIS_URL`` set (the settings then configure RQ; the driver's jobs, the
+evaluation run among them, are run by a burst worker)."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ import os
 import re
 import subprocess
 import sys
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -19,10 +22,13 @@ BIN = Path(sys.executable).parent
 
 
 def readme_block(marker: str, lang: str) -> str:
+    """The fenced block after ``<!-- marker: … -->``, dedented (it may sit in a list item)."""
     text = (ROOT / "README.md").read_text()
-    match = re.search(rf"<!-- {marker}:[^>]*-->\n```{lang}\n(.*?)```", text, flags=re.S)
+    match = re.search(
+        rf"^( *)<!-- {marker}:[^>]*-->\n\1```{lang}\n(.*?)^\1```", text, flags=re.S | re.M
+    )
     assert match, f"README.md has no ```{lang} block after the {marker} marker"
-    return match.group(1)
+    return textwrap.dedent(match.group(2))
 
 
 def run(args, cwd, env, timeout=600):
@@ -62,10 +68,12 @@ def test_readme_install_path_in_a_fresh_wagtail_start_site(fresh_site, redis):
     assert "ecm_ops.E" not in checked and "ecm_ops.W001" not in checked, checked
     assert "ecm_ops.W100" in checked  # no governed section yet: the setup checklist says so
     schema = readme_block("fresh-site-schema", "json")
+    suite = readme_block("fresh-site-suite", "yaml")
     out = run(
-        [sys.executable, str(ROOT / "tests" / "fresh_site_driver.py"), schema],
+        [sys.executable, str(ROOT / "tests" / "fresh_site_driver.py"), schema, suite],
         cwd=where,
         env={**env, "PYTHONPATH": f"{where}{os.pathsep}{ROOT}"},
     )
     assert "FRESH-SITE OK" in out, out
     assert "page type: HomePage" in out
+    assert "evaluation: 1 / 1 passed" in out, out
