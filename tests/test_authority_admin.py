@@ -9,6 +9,7 @@ from django.contrib.auth.models import Group, Permission
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import formats
 from wagtail.models import ModelLogEntry
 
 from ecm_ops.governance.authority import can_review, has_authority, users_with_authority
@@ -22,7 +23,7 @@ from ecm_ops.models import (
 )
 
 from .listing_support import count_queries, shown
-from .review_support import make_user, news_page
+from .review_support import certify, make_user, news_page
 
 pytestmark = pytest.mark.django_db
 
@@ -62,11 +63,103 @@ def test_screen_lists_who_may_approve_each_tier(demo, news, client, manager):
     response = client.get(url(policy))
     assert response.status_code == 200
     rows = {row["tier"].label: row for row in response.context["rows"]}
-    assert [u.username for u in rows["Standard"]["users"]] == ["senior"]
+    standard = {h.user.username: h for h in rows["Standard"]["users"]}
+    # Both hold the grant; only the certified one may approve now.
+    assert sorted(standard) == ["lapsed", "senior"]
+    assert standard["senior"].eligible and standard["senior"].status == "eligible"
+    assert not standard["lapsed"].eligible and standard["lapsed"].status == "expired"
+    assert rows["Standard"]["eligible"] == 1
     assert rows["Low"]["you"] is False
     health = RiskPolicy.objects.get(section=demo["health"])
     rows = {r["tier"].label: r for r in client.get(url(health)).context["rows"]}
-    assert [g.name for g in rows["High"]["groups"]] == ["Legal reviewers"]
+    assert [g.group.name for g in rows["High"]["groups"]] == ["Legal reviewers"]
+
+
+def test_a_holder_without_a_valid_certification_is_shown_as_not_eligible(
+    demo, news, client, manager
+):
+    """The screen tells a site admin the truth: ``lapsed`` still holds the grant (and may be
+    revoked) but cannot approve, with the expiry date and a link to the records; someone who
+    never certified says "not certified"; a group says how many of its members count."""
+    from ecm_ops.models import Certification
+
+    policy, tiers = news
+    lapsed = demo["users"]["lapsed"]
+    expired = Certification.objects.filter(user=lapsed).order_by("-expires_at").first()
+    assert not expired.is_valid()
+    fresh = make_user("fresh", certified=False)
+    desk = Group.objects.create(name="News desk")
+    make_user("desk_certified", desk)
+    make_user("desk_uncertified", desk, certified=False)
+    from guardian.shortcuts import assign_perm
+
+    assign_perm("approve_tier", fresh, tiers["Standard"])
+    assign_perm("approve_tier", desk, tiers["Standard"])
+    client.force_login(manager)
+    response = client.get(url(policy))
+    html = response.content.decode()
+    row = {r["tier"].label: r for r in response.context["rows"]}["Standard"]
+    facts = {h.user.username: h for h in row["users"]}
+    assert facts["lapsed"].status == "expired" and facts["fresh"].status == "uncertified"
+    assert facts["senior"].status == "eligible"
+    (desk_fact,) = row["groups"]
+    assert (desk_fact.members, desk_fact.eligible) == (2, 1)
+    # Eligible: senior and the certified desk member (not lapsed, fresh, the uncertified one).
+    assert row["eligible"] == 2
+    assert row["eligible"] == len(users_with_authority(tiers["Standard"]))
+    on = formats.date_format(expired.expires_at, "DATE_FORMAT")
+    assert f"certification expired on {on}" in html
+    assert "not certified" in html and "1 of 2 active members may approve now" in html
+    records = reverse("ecm_ops:certification_records")
+    assert f'href="{records}?programme=' in html and "q=lapsed" in html
+    # The holder is still listed with a revoke button: the grant exists.
+    assert f'data-holder="user:{lapsed.pk}" data-eligible="no"' in html
+    # Someone who may look but not see the records gets no link to them.
+    client.force_login(demo["users"]["senior"])
+    assert records not in client.get(url(policy)).content.decode()
+    # An inactive holder is listed as such and not counted.
+    fresh.is_active = False
+    fresh.save()
+    row = _rows(client, manager, policy)["Standard"]
+    assert {h.user.username: h.status for h in row["users"]}["fresh"] == "inactive"
+    assert row["eligible"] == 2
+
+
+def test_quorum_counts_only_certified_holders(demo, news, client, manager):
+    """A tier needing two approvals with one certified and one lapsed holder is warned: the
+    lapsed holder is not an approver."""
+    policy, tiers = news
+    tier = tiers["Standard"]
+    holders = {h.user.username for h in _rows(client, manager, policy)["Standard"]["users"]}
+    assert holders == {"lapsed", "senior"}
+    tier.approvals_required = 2
+    tier.save()
+    html = client.get(url(policy)).content.decode()
+    assert "Tier “Standard” needs 2 approvals, but only 1 people may approve at it now" in html
+    assert "1 more hold the grant but have no valid reviewer certification" in html
+    # Once lapsed certifies again, the tier reaches quorum and the warning goes.
+    certify(demo["users"]["lapsed"])
+    html = client.get(url(policy)).content.decode()
+    assert "Tier “Standard” needs 2 approvals" not in html
+    row = _rows(client, manager, policy)["Standard"]
+    assert row["eligible"] == 2 and all(h.eligible for h in row["users"])
+
+
+def test_revoke_confirmation_counts_only_certified_holders(demo, news, client, manager):
+    """Revoking senior leaves only lapsed on Standard: nobody who may approve, said so."""
+    policy, tiers = news
+    client.force_login(manager)
+    response = client.post(
+        url(policy),
+        {"action": "revoke", "tier": tiers["Standard"].pk, "user": demo["users"]["senior"].pk},
+    )
+    assert response.status_code == 200 and response.context["remaining"] == 0
+    assert "Afterwards 0 people may approve" in response.content.decode()
+
+
+def _rows(client, user, policy):
+    client.force_login(user)
+    return {r["tier"].label: r for r in client.get(url(policy)).context["rows"]}
 
 
 def test_manager_grants_and_revokes_with_audit_entries(demo, news, client, manager):
@@ -109,7 +202,7 @@ def test_manager_grants_and_revokes_with_audit_entries(demo, news, client, manag
     assert revoked.data["tier"] == "Standard" and revoked.user == manager
     # The new holder shows on the screen.
     rows = {r["tier"].label: r for r in client.get(url(policy)).context["rows"]}
-    assert [g.name for g in rows["Low"]["groups"]] == ["News desk"]
+    assert [g.group.name for g in rows["Low"]["groups"]] == ["News desk"]
 
 
 def test_refusals_change_nothing(demo, news, client):
@@ -164,20 +257,27 @@ def test_bad_input_is_a_400_with_a_message(demo, news, client, manager):
 
 
 def test_listing_queries_do_not_grow_with_tiers_or_holders(demo, news, client, manager):
+    from guardian.shortcuts import assign_perm
+
     policy, tiers = news
+    # The baseline already has a group holder (whose membership is one more query).
+    assign_perm("approve_tier", Group.objects.create(name="Baseline desk"), tiers["Low"])
     client.force_login(manager)
     with CaptureQueriesContext(connection) as small:
         client.get(url(policy))
     for level in range(3, 9):
         tier = ReviewTier.objects.create(policy=policy, level=level, label=f"L{level}")
         for i in range(3):
-            from guardian.shortcuts import assign_perm
-
-            assign_perm("approve_tier", make_user(f"u{level}{i}"), tier)
-            assign_perm("approve_tier", Group.objects.create(name=f"g{level}{i}"), tier)
+            assign_perm("approve_tier", make_user(f"u{level}{i}", certified=i != 0), tier)
+            group = Group.objects.create(name=f"g{level}{i}")
+            make_user(f"m{level}{i}", group, certified=i != 1)
+            assign_perm("approve_tier", group, tier)
     with CaptureQueriesContext(connection) as big:
         response = client.get(url(policy))
     assert len(response.context["rows"]) == 8
+    row = response.context["rows"][-1]
+    assert [h.eligible for h in row["users"]] == [False, True, True]
+    assert row["eligible"] == 4  # two certified direct holders, two certified members
     assert len(big) == len(small), [q["sql"] for q in big][-10:]
 
 
@@ -284,6 +384,10 @@ def test_listing_search_sort_and_empty_state(demo, news, client, manager):
     assert names == sorted(names, reverse=True)
     nothing = client.get(AUTHORITY, {"q": "no such policy"})
     assert shown(nothing) == [] and b"No risk policy matches your search." in nothing.content
+    from ecm_ops.models import Certification, CertificationProgramme
+
+    Certification.objects.all().delete()  # records protect their programme (and its policy)
+    CertificationProgramme.objects.all().delete()
     RiskPolicy.objects.all().delete()
     assert b"No risk policies yet." in client.get(AUTHORITY).content
 

@@ -8,16 +8,19 @@ changes. The views only parse input and call :mod:`ecm_ops.governance.authority`
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
 from django import forms
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
-from django.db.models import Count, Q
+from django.db.models import Count
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
-from guardian.core import ObjectPermissionChecker
 from wagtail.admin import messages
 from wagtail.admin.ui.tables import Column, TitleColumn
 
@@ -229,19 +232,25 @@ def policy_authority(request, pk: int):
                 return redirect("ecm_ops:policy_authority", pk=policy.pk)
         else:
             status = 400
-    tiers = list(ReviewTier.objects.filter(policy=policy).select_related("required_group"))
-    holders = authority.tier_holders(tiers)
-    checker = ObjectPermissionChecker(request.user)
-    checker.prefetch_perms(tiers)
-    rows = [
-        {
-            "tier": t,
-            "users": holders[t.pk]["users"],
-            "groups": holders[t.pk]["groups"],
-            "you": checker.has_perm(authority.APPROVE_TIER, t),
-        }
-        for t in tiers
-    ]
+    tiers = list(
+        ReviewTier.objects.filter(policy=policy).select_related("required_group").order_by("level")
+    )
+    with authority.memo():  # read-only from here: the facts below are read once
+        facts = TierFacts(tiers, records_url=_records_url(request.user))
+        you = authority.effective_tiers(request.user)
+        suspended = {t.pk for t, _p, _c in authority.uncertified_tiers(request.user)}
+        rows = [
+            {
+                "tier": t,
+                "users": facts.users[t.pk],
+                "groups": facts.groups[t.pk],
+                "eligible": len(facts.eligible[t.pk]),
+                "you": t.pk in you,
+                "you_suspended": t.pk in suspended,
+            }
+            for t in tiers
+        ]
+        warnings = authority.policy_warnings(policy) + quorum_warnings(tiers, facts)
     return TemplateResponse(
         request,
         "ecm_ops/authority/policy.html",
@@ -250,49 +259,154 @@ def policy_authority(request, pk: int):
             "rows": rows,
             "form": form,
             "can_manage": can_manage,
-            "warnings": authority.policy_warnings(policy) + quorum_warnings(tiers),
+            "warnings": warnings,
         },
         status=status,
     )
 
 
-def quorum_warnings(tiers) -> list[str]:
-    """A tier needing more approvals than it has eligible approvers can never reach quorum
-    (eligibility is :func:`ecm_ops.governance.authority.users_with_authority`)."""
-    if not tiers:
-        return []
-    # One query for all tiers: the eligibility function's query of each tier as a subquery.
-    counts = get_user_model().objects.aggregate(
-        **{
-            f"t{tier.pk}": Count(
-                "pk", filter=Q(pk__in=authority.users_with_authority(tier).values("pk"))
-            )
-            for tier in tiers
-        }
-    )
+@dataclass
+class HolderFact:
+    """One direct holder of a grant on one tier, and whether that grant counts now."""
+
+    user: object
+    status: str  # "eligible", "expired", "uncertified", "inactive"
+    certification: object = None  # the valid one (eligible) or the newest expired one
+    programme: str = ""
+    records_url: str = ""
+
+    @property
+    def eligible(self) -> bool:
+        return self.status == "eligible"
+
+
+@dataclass
+class GroupFact:
+    """One group holding a grant on one tier: its active members, and how many of them may
+    approve now (certified)."""
+
+    group: object
+    members: int
+    eligible: int
+    records_url: str = ""
+
+
+class TierFacts:
+    """Who holds ``approve_tier`` on each tier and whose grant counts now, for any number of
+    tiers and holders in a constant number of queries. Eligibility is the governance rule
+    (:func:`ecm_ops.governance.authority.effective_holders` and
+    :class:`~ecm_ops.governance.authority.CertificationRule`); nothing is decided here."""
+
+    def __init__(self, tiers, *, records_url=None):
+        pks = [t.pk for t in tiers]
+        holders = authority.tier_holders(tiers)
+        self.eligible: dict[int, set[int]] = authority.effective_holders(tiers)
+        for pk in pks:  # superusers may approve anywhere (the rule exempts them)
+            self.eligible[pk] |= {
+                u.pk for u in holders[pk]["users"] if u.is_active and u.is_superuser
+            }
+        group_ids = {g.pk for h in holders.values() for g in h["groups"]}
+        members: dict[int, set[int]] = {g: set() for g in group_ids}
+        through = get_user_model().groups.through
+        for group_id, user_id in through.objects.filter(
+            group_id__in=group_ids, user__is_active=True
+        ).values_list("group_id", "user_id"):
+            members[group_id].add(user_id)
+        # The same people effective_holders just looked up (active holders, direct or
+        # through a group), so inside authority.memo() their certifications are read once.
+        people = {u.pk for h in holders.values() for u in h["users"] if u.is_active}
+        people |= {u for m in members.values() for u in m}
+        rule = authority.CertificationRule({t.pk: t.policy_id for t in tiers}, people)
+        now = timezone.now()
+        self.users: dict[int, list[HolderFact]] = {}
+        self.groups: dict[int, list[GroupFact]] = {}
+        #: Active people holding the grant (directly or through a group) whose grant does
+        #: not count now for want of a valid certification.
+        self.uncertified: dict[int, set[int]] = {}
+        for pk in pks:
+            programme = rule.required.get(pk)
+            name = rule.programme_names.get(programme, "")
+
+            def link(username="", programme=programme):
+                if not (records_url and programme):
+                    return ""
+                query = {"programme": programme, **({"q": username} if username else {})}
+                return f"{records_url}?{urlencode(query)}"
+
+            self.users[pk] = []
+            for u in holders[pk]["users"]:
+                if not u.is_active:
+                    fact = HolderFact(u, "inactive")
+                elif u.pk in self.eligible[pk]:
+                    fact = HolderFact(u, "eligible", rule.certification(u.pk, pk), name)
+                else:
+                    latest = rule.latest(u.pk, pk)
+                    expired = latest is not None and latest.expires_at <= now
+                    fact = HolderFact(
+                        u,
+                        "expired" if expired else "uncertified",
+                        latest if expired else None,
+                        name,
+                        link(u.get_username()),
+                    )
+                self.users[pk].append(fact)
+            self.groups[pk] = [
+                GroupFact(
+                    g,
+                    len(members[g.pk]),
+                    len(members[g.pk] & self.eligible[pk]),
+                    link() if members[g.pk] - self.eligible[pk] else "",
+                )
+                for g in holders[pk]["groups"]
+            ]
+            active = {f.user.pk for f in self.users[pk] if f.status != "inactive"}
+            for g in holders[pk]["groups"]:
+                active |= members[g.pk]
+            self.uncertified[pk] = active - self.eligible[pk]
+
+
+def _records_url(viewer) -> str:
+    """The certification records listing, for viewers who may see it ('' otherwise)."""
+    from .certification import _may_view_records
+
+    return reverse("ecm_ops:certification_records") if _may_view_records(viewer) else ""
+
+
+def quorum_warnings(tiers, facts: TierFacts) -> list[str]:
+    """A tier needing more approvals than it has eligible approvers (holders whose grant
+    counts now, i.e. certified) can never reach quorum."""
     warnings = []
     for tier in tiers:
-        eligible = counts[f"t{tier.pk}"]
-        if eligible < tier.approvals_required:
-            warnings.append(
-                _(
-                    "Tier “%(tier)s” needs %(needed)s approvals, but only %(eligible)s people "
-                    "may approve at it: no review at this tier can be completed until more "
-                    "people are granted authority (four-eyes may remove one more: nobody "
-                    "approves their own work)."
-                )
-                % {"tier": tier.label, "needed": tier.approvals_required, "eligible": eligible}
-            )
+        eligible = len(facts.eligible[tier.pk])
+        if eligible >= tier.approvals_required:
+            continue
+        warning = _(
+            "Tier “%(tier)s” needs %(needed)s approvals, but only %(eligible)s people "
+            "may approve at it now: no review at this tier can be completed until more "
+            "people are granted authority (four-eyes may remove one more: nobody "
+            "approves their own work)."
+        ) % {"tier": tier.label, "needed": tier.approvals_required, "eligible": eligible}
+        lapsed = len(facts.uncertified[tier.pk])
+        if lapsed:
+            warning += " " + _(
+                "%(lapsed)s more hold the grant but have no valid reviewer certification for "
+                "this tier; they count again once they certify."
+            ) % {"lapsed": lapsed}
+        warnings.append(warning)
     return warnings
 
 
 def _remaining_after_revoke(tier, user, group) -> int:
-    """How many eligible approvers the tier keeps after the revoke (approximation: a user who
-    holds authority through a group keeps it)."""
-    eligible = authority.users_with_authority(tier)
-    if user is not None:
-        eligible = eligible.exclude(pk=user.pk)
-    return eligible.count() if group is None else max(eligible.count() - group.user_set.count(), 0)
+    """How many people may approve at ``tier`` now (certified) and still will after the
+    revoke: those who keep a grant through another holding (a direct grant or another
+    group)."""
+    holders = authority.tier_holders([tier])[tier.pk]
+    keep = {u.pk for u in holders["users"] if user is None or u.pk != user.pk}
+    others = [g.pk for g in holders["groups"] if group is None or g.pk != group.pk]
+    if others:
+        through = get_user_model().groups.through
+        keep |= set(through.objects.filter(group_id__in=others).values_list("user_id", flat=True))
+    return len(TierFacts([tier]).eligible[tier.pk] & keep)
 
 
 @refusals
