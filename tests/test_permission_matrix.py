@@ -177,6 +177,12 @@ def _kwargs(name: str, params: list[str], world) -> dict:
                 out[param] = pks.get(name, MISSING)
         elif param in values:
             out[param] = values[param]
+        elif param == "kind":  # a regression case from a review case; a drill-down's rows
+            out[param] = "review" if name == "ecm_ops:case_from_production" else "drafts"
+        elif param == "version_pk":
+            out[param] = (
+                PromptTemplate.objects.order_by("pk").first().versions.values_list("pk", flat=True)
+            ).first()
         else:
             pytest.fail(f"The permission matrix does not know URL parameter {param!r} of {name}")
     return out
