@@ -79,9 +79,10 @@ def _owner_finder(policies):
     return owner
 
 
-def _approvers(tiers, extra_groups=()) -> tuple[dict, dict]:
-    """Eligible approvers per tier (active users holding ``approve_tier`` directly or through a
-    group, certified or not) and active members per group, in three queries. Whose grant
+def _approvers(tiers, extra_groups=()) -> tuple[dict, dict, dict]:
+    """Approvers per tier (active users holding ``approve_tier`` directly or through a group,
+    certified or not), active members per group, and each one's display name and superuser
+    flag, in three queries. Whose grant
     counts now is :func:`.items.certified` (the certification rule, loaded by
     :func:`_certification`)."""
     from ...governance.authority import tier_holders
@@ -92,36 +93,39 @@ def _approvers(tiers, extra_groups=()) -> tuple[dict, dict]:
     group_ids |= set(extra_groups)
     User = get_user_model()
     members = defaultdict(set)
-    for group_id, user_id in User.groups.through.objects.filter(
+    people = {}
+    for group_id, user_id, username, first, last, superuser in User.groups.through.objects.filter(
         group_id__in=group_ids, user__is_active=True
-    ).values_list("group_id", "user_id"):
+    ).values_list(
+        "group_id",
+        "user_id",
+        "user__username",
+        "user__first_name",
+        "user__last_name",
+        "user__is_superuser",
+    ):
         members[group_id].add(user_id)
+        people[user_id] = (f"{first} {last}".strip() or username, superuser)
     approvers = {}
     for tier in tiers:
         h = holders[tier.pk]
-        ids = {u.pk for u in h["users"] if u.is_active}
+        ids = set()
+        for u in h["users"]:
+            if u.is_active:
+                ids.add(u.pk)
+                people[u.pk] = (u.get_full_name() or u.get_username(), u.is_superuser)
         for group in h["groups"]:
             ids |= members[group.pk]
         approvers[tier.pk] = ids
-    return approvers, dict(members)
+    return approvers, dict(members), people
 
 
-def _certification(tiers, approvers) -> tuple[object, dict]:
+def _certification(tiers, approvers):
     """The one authority rule (:class:`~ecm_ops.governance.authority.CertificationRule`) for
-    every tier and approver, and each approver's name and superuser flag (three queries)."""
+    every tier and approver (two queries)."""
     from ...governance.authority import CertificationRule
 
-    user_ids = set().union(*approvers.values()) if approvers else set()
-    rule = CertificationRule(tiers, user_ids)
-    people = {}
-    if user_ids:
-        for pk, username, first, last, superuser in (
-            get_user_model()
-            .objects.filter(pk__in=user_ids)
-            .values_list("pk", "username", "first_name", "last_name", "is_superuser")
-        ):
-            people[pk] = (f"{first} {last}".strip() or username, superuser)
-    return rule, people
+    return CertificationRule(tiers, set().union(*approvers.values()) if approvers else set())
 
 
 def _promoted_templates() -> tuple[dict, dict]:
@@ -236,10 +240,10 @@ def gather(policies=None, now=None) -> Facts:
     tiers = list(ReviewTier.objects.filter(policy__in=policies).select_related("required_group"))
     for tier in tiers:
         facts.tiers.setdefault(tier.policy_id, []).append(tier)
-    facts.approvers, facts.members = _approvers(
+    facts.approvers, facts.members, facts.people = _approvers(
         tiers, [p.escalation_group_id for p in policies if p.escalation_group_id]
     )
-    facts.certification, facts.people = _certification(tiers, facts.approvers)
+    facts.certification = _certification(tiers, facts.approvers)
     facts.workflow = _workflows(policies)
     facts.page_types = _page_types(policies)
     facts.template_statuses, facts.promoted = _promoted_templates()
