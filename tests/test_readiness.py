@@ -441,6 +441,9 @@ def test_an_open_rubber_stamp_flag_of_a_section_reviewer_is_missing(ready_demo):
     assert i.fix_url == reverse("wagtailadmin_home")
     # lapsed reviews News only.
     assert item("Health & Money", "rubber_stamps").ok
+    from ecm_ops.system_checks import check_setup
+
+    assert "ecm_ops.W121" in {w.id for w in check_setup()}
     # Out of the window, the flag is closed.
     Approval.objects.filter(pk=approval.pk).update(created_at=timezone.now() - timedelta(days=400))
     assert item("News", "rubber_stamps").ok
