@@ -85,6 +85,9 @@ READINESS_CHECK_IDS = {
     "approvers": "ecm_ops.W116",
     "escalation": "ecm_ops.W117",
     "verify": "ecm_ops.W118",
+    "evaluated_templates": "ecm_ops.W119",
+    "certifications": "ecm_ops.W120",
+    "rubber_stamps": "ecm_ops.W121",
 }
 
 

@@ -20,11 +20,18 @@ from wagtail.models import Page, WorkflowPage
 from ecm_ops import conf
 from ecm_ops.drafting.service import request_draft
 from ecm_ops.models import (
+    Approval,
+    Certification,
+    CertificationAttempt,
+    CertificationProgramme,
     DraftRequest,
+    EvaluationCase,
+    EvaluationRun,
     Finding,
     Incident,
     PromptTemplate,
     Publication,
+    ReviewCase,
     ReviewTier,
     RiskPolicy,
     ScreeningRun,
@@ -122,13 +129,30 @@ def test_page_type_with_templates_but_none_active_is_missing(ready_demo):
     PromptTemplate.objects.filter(slug="health-advice").update(status="retired")
     i = item("Health & Money", "templates")
     assert i.status == readiness.MISSING
-    assert i.problems == ["“Advice article” have prompt templates, but none of them is active."]
+    assert i.problems == [
+        "“Advice article” have prompt templates, but none of them is active with a promoted "
+        "version."
+    ]
 
 
 def test_no_active_template_at_all_is_missing(ready_demo):
     PromptTemplate.objects.update(status="draft")
     problems = item("News", "templates").problems
-    assert any("no active prompt template" in p for p in problems)
+    assert any("no prompt template with a promoted version" in p for p in problems)
+
+
+def test_an_active_template_without_a_promoted_version_is_missing_until_promoted(ready_demo):
+    PromptTemplate.objects.filter(slug="news-explainer").update(promoted_version=None)
+    i = item("News", "templates")
+    assert i.status == readiness.MISSING
+    assert i.problems[0] == (
+        "“News article” have prompt templates, but none of them is active with a promoted version."
+    )
+    assert i.fix_url == reverse("ecm_ops_prompt_templates:index")
+    template = PromptTemplate.objects.get(slug="news-explainer")
+    template.promoted_version = template.latest_version
+    template.save(update_fields=["promoted_version"])
+    assert item("News", "templates").ok
 
 
 def test_switched_off_default_check_is_missing(ready_demo, settings):
@@ -197,8 +221,40 @@ def test_too_few_approvers_is_missing(ready_demo):
     tier = ReviewTier.objects.get(policy__name="News", label="Standard")
     remove_perm("ecm_ops.approve_tier", senior, tier)
     i = item("News", "approvers")
-    assert i.problems == ["tier “Standard” needs 1 approval(s) but 0 active person(s) may approve."]
+    # "lapsed" holds the grant, but their certification expired: the authority rule says no.
+    assert i.problems == [
+        "tier “Standard” needs 1 approval(s) but 0 active person(s) may approve (1 more hold "
+        "the grant without a valid certification)."
+    ]
     assert i.fix_url == reverse("ecm_ops:policy_authority", args=[tier.policy_id])
+    lapsed = ready_demo["users"]["lapsed"]
+    _certify(lapsed, "News", days_left=200)
+    assert item("News", "approvers").ok
+
+
+def _certify(user, policy_name, days_left):
+    now = timezone.now()
+    return Certification.objects.create(
+        user=user,
+        programme=CertificationProgramme.objects.get(policy__name=policy_name, tier=None),
+        passed_at=now - timedelta(days=1),
+        expires_at=now + timedelta(days=days_left),
+    )
+
+
+def test_an_uncertified_superuser_holding_the_grant_counts_as_the_rule_says(ready_demo):
+    from guardian.shortcuts import assign_perm
+
+    senior = ready_demo["users"]["senior"]
+    tier = ReviewTier.objects.get(policy__name="News", label="Standard")
+    remove_perm("ecm_ops.approve_tier", senior, tier)
+    boss = ready_demo["users"]["admin"]
+    assert boss.is_superuser and not boss.ecm_certifications.exists()
+    assign_perm("ecm_ops.approve_tier", boss, tier)
+    assert item("News", "approvers").ok
+    boss.is_superuser = False
+    boss.save()
+    assert item("News", "approvers").status == readiness.MISSING
 
 
 def test_inactive_approvers_do_not_count(ready_demo):
@@ -239,10 +295,158 @@ def test_open_verifier_incident_is_missing(ready_demo):
     assert item("Health & Money", "verify").ok
 
 
-def test_items_waiting_for_other_work_are_shown_but_not_counted(ready_demo):
-    keys = {i.key for i in card("News").items if i.status == readiness.NOT_APPLICABLE}
-    assert keys == {"evaluated_templates", "certifications", "rubber_stamps"}
-    assert card("News").ready
+def test_certified_approvers_are_counted_per_covered_tier(ready_demo):
+    i = item("News", "certifications")
+    assert i.ok and i.detail == "Low: certified, Standard: certified"
+    Certification.objects.filter(user=ready_demo["users"]["senior"]).update(
+        revoked_at=timezone.now()
+    )
+    i = item("News", "certifications")
+    assert i.status == readiness.MISSING
+    assert i.problems == [
+        "tier “Low” needs 1 certified approver(s) but has 0.",
+        "tier “Standard” needs 1 certified approver(s) but has 0.",
+    ]
+    assert i.fix_url == reverse("certification_programmes:index")
+    _certify(ready_demo["users"]["senior"], "News", days_left=300)
+    assert item("News", "certifications").ok
+
+
+def test_a_counted_certification_expiring_within_14_days_is_missing_with_name_and_date(
+    ready_demo,
+):
+    senior = ready_demo["users"]["senior"]
+    soon = timezone.now() + timedelta(days=10)
+    Certification.objects.filter(user=senior, programme__policy__name="News").update(
+        expires_at=soon
+    )
+    i = item("News", "certifications")
+    assert i.status == readiness.MISSING
+    when = f"{timezone.localtime(soon):%Y-%m-%d %H:%M}"
+    assert i.problems == [f"{senior.get_full_name()}'s certification expires on {when}."]
+    assert i.fix_url == reverse("ecm_ops:certification_records")
+    assert item("Health & Money", "certifications").ok  # another programme
+    Certification.objects.filter(user=senior).update(expires_at=timezone.now() + timedelta(days=15))
+    assert item("News", "certifications").ok
+
+
+def test_tiers_no_programme_covers_need_no_certification(ready_demo):
+    Certification.objects.all().delete()
+    CertificationProgramme.objects.filter(policy__name="News").update(active=False)
+    i = item("News", "certifications")
+    assert i.ok and "No active certification programme" in str(i.detail)
+    assert item("Health & Money", "certifications").status == readiness.MISSING
+
+
+def _news_template():
+    return PromptTemplate.objects.get(slug="news-explainer")
+
+
+def test_a_promoted_version_whose_latest_run_failed_is_missing(
+    ready_demo, django_capture_on_commit_callbacks
+):
+    from ecm_ops.services.evaluation import request_run
+
+    i = item("News", "evaluated_templates")
+    assert i.ok and i.status == readiness.OK, i.problems
+    template = _news_template()
+    case = EvaluationCase.objects.create(
+        template=template,
+        name="Must mention trams",
+        brief={"topic": "buses"},
+        assertions=[{"type": "contains", "value": "tram"}],
+    )
+    admin = ready_demo["users"]["admin"]
+    with django_capture_on_commit_callbacks(execute=True):
+        request_run(template.promoted_version_id, admin)
+    i = item("News", "evaluated_templates")
+    assert i.status == readiness.MISSING
+    assert i.problems == ["“News explainer”: The latest run failed 1 required case(s)."]
+    assert i.fix_url == reverse("ecm_ops:evaluation_runs")
+    case.required = False
+    case.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        request_run(template.promoted_version_id, admin)
+    assert item("News", "evaluated_templates").ok
+
+
+def test_a_promoted_version_without_a_run_or_with_one_still_queued_is_missing(ready_demo):
+    template = _news_template()
+    EvaluationRun.objects.filter(version=template.promoted_version).delete()
+    (problem,) = item("News", "evaluated_templates").problems
+    assert problem == (
+        "“News explainer”: Version 1 has no evaluation run with offline-deterministic-1."
+    )
+    EvaluationRun.objects.create(
+        version=template.promoted_version, model_name="offline-deterministic-1"
+    )
+    (problem,) = item("News", "evaluated_templates").problems
+    assert problem == (
+        "“News explainer”: The latest evaluation run with offline-deterministic-1 is queued."
+    )
+
+
+def test_a_promotion_by_override_counts_as_not_evaluated(ready_demo, client):
+    from ecm_ops.models import PromptTemplateVersion
+    from ecm_ops.services import promotion
+
+    template = _news_template()
+    v1 = template.promoted_version
+    v2 = PromptTemplateVersion.objects.create(
+        template=template,
+        number=2,
+        instructions="Unevaluated instructions.",
+        output_fields=v1.output_fields,
+        created_by=ready_demo["users"]["senior"],
+    )
+    promotion.promote(
+        v2.pk, ready_demo["users"]["admin"], override=True, reason="Urgent fix for a typo."
+    )
+    (problem,) = item("News", "evaluated_templates").problems
+    assert problem.startswith("“News explainer” version 2 was promoted by admin override")
+    # A passing run afterwards does not undo the override: promote a version that passes.
+    EvaluationRun.objects.create(
+        version=v2,
+        model_name="offline-deterministic-1",
+        status=JobStatus.SUCCEEDED,
+        passed=True,
+    )
+    assert item("News", "evaluated_templates").status == readiness.MISSING
+
+
+def _fast_approval(demo, user):
+    """A mostly-AI case at News Standard, 2000 words, approved by ``user`` seconds after it
+    opened: faster than it can be read."""
+    page = NewsArticle.objects.get(slug="city-opens-new-library")
+    revision = page.get_latest_revision()
+    tier = ReviewTier.objects.get(policy__name="News", label="Standard")
+    run = ScreeningRun.objects.create(page=page, revision=revision, word_count=2000)
+    case = ReviewCase.objects.create(
+        page=page, revision=revision, tier=tier, screening_run=run, ai_share=0.9
+    )
+    return Approval.objects.create(
+        case=case, revision=revision, content_digest=case.content_digest, user=user
+    )
+
+
+def test_an_open_rubber_stamp_flag_of_a_section_reviewer_is_missing(ready_demo):
+    assert item("News", "rubber_stamps").ok
+    approval = _fast_approval(ready_demo, ready_demo["users"]["lapsed"])
+    i = item("News", "rubber_stamps")
+    assert i.status == readiness.MISSING
+    (problem,) = i.problems
+    name = ready_demo["users"]["lapsed"].get_full_name()
+    assert problem.startswith(f"{name}: 1 approval(s) given faster than the content can be read")
+    assert problem.endswith(f"Cases #{approval.case_id}.")
+    assert i.fix_url == reverse("wagtailadmin_home")
+    # lapsed reviews News only.
+    assert item("Health & Money", "rubber_stamps").ok
+    from ecm_ops.system_checks import check_setup
+
+    assert "ecm_ops.W121" in {w.id for w in check_setup()}
+    # Out of the window, the flag is closed.
+    Approval.objects.filter(pk=approval.pk).update(created_at=timezone.now() - timedelta(days=400))
+    assert item("News", "rubber_stamps").ok
 
 
 # -- enforcement --------------------------------------------------------------------------------
@@ -441,5 +645,7 @@ def test_manage_py_check_warns_on_the_same_problems(ready_demo, settings):
     health.escalation_group = Group.objects.get(name="Senior editors")
     health.save()
     assert check_setup() == []
+    Certification.objects.all().delete()
+    CertificationAttempt.objects.all().delete()
     RiskPolicy.objects.all().delete()
     assert [w.id for w in check_setup()] == ["ecm_ops.W100"]

@@ -51,16 +51,9 @@ def gate(version: PromptTemplateVersion, model: str = "") -> Gate:
     """Whether ``version`` may be promoted on its evaluation with ``model`` (see the module)."""
     model = resolve_model(version, model)
     run = latest_run(version, model)
-    if run is None:
-        return Gate(False, None, [f"Version {version.number} has no evaluation run with {model}."])
-    if run.status != JobStatus.SUCCEEDED:
-        state = run.get_status_display().lower()
-        return Gate(False, run, [f"The latest evaluation run with {model} is {state}."])
-    reasons = []
-    summary = run.summary or {}
-    if not run.passed:
-        failed = summary.get("required_failed", "some")
-        reasons.append(f"The latest run failed {failed} required case(s).")
+    reasons = run_reasons(version.number, model, run)
+    if run is None or run.status != JobStatus.SUCCEEDED:
+        return Gate(False, run, reasons)
     cases = version.template.evaluation_cases.filter(active=True)
     judged = set(run.results.exclude(case=None).values_list("case_id", flat=True))
     added = cases.exclude(pk__in=judged).count()
@@ -71,6 +64,21 @@ def gate(version: PromptTemplateVersion, model: str = "") -> Gate:
         reasons.append(f"{changed} case(s) were changed after the latest run; run it again.")
     reasons += _regressions(run)
     return Gate(not reasons, run, reasons)
+
+
+def run_reasons(number: int, model: str, run) -> list[str]:
+    """Why the latest run (``run``, None: none) of version ``number`` with ``model`` does not
+    pass: it is missing, not finished successfully, or failed a required case (no query; the
+    gate's first conditions, also read in batch by the section readiness scorecard)."""
+    if run is None:
+        return [f"Version {number} has no evaluation run with {model}."]
+    if run.status != JobStatus.SUCCEEDED:
+        state = run.get_status_display().lower()
+        return [f"The latest evaluation run with {model} is {state}."]
+    if not run.passed:
+        failed = (run.summary or {}).get("required_failed", "some")
+        return [f"The latest run failed {failed} required case(s)."]
+    return []
 
 
 def _regressions(run) -> list[str]:

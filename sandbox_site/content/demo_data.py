@@ -104,7 +104,24 @@ def _template(slug, name, use_case, page_model, risk, guide, instructions, outpu
     from .demo_suites import seed_suite
 
     seed_suite(template)
+    _evaluate_promoted(template)
     return template
+
+
+def _evaluate_promoted(template) -> None:
+    """Run the promoted version's suite once, offline, as ``manage.py ecm_ops_eval`` does: the
+    readiness scorecard counts a promoted version only with a passing evaluation run."""
+    from ecm_ops.evaluation.runner import process_evaluation_run
+    from ecm_ops.models import EvaluationRun
+    from ecm_ops.services.evaluation import request_run
+
+    version = template.promoted_version
+    if version is None or EvaluationRun.objects.filter(version=version).exists():
+        return
+    if not template.evaluation_cases.filter(active=True).exists():
+        return
+    run = request_run(version.pk, None, trigger="demo", enqueue=False)
+    process_evaluation_run(run.pk)
 
 
 def _wagtail_root():

@@ -19,6 +19,7 @@ from ...models import (
     Incident,
     MonitoringCheck,
     PromptTemplate,
+    PromptTemplateVersion,
     Publication,
     ReviewTier,
     RiskPolicy,
@@ -36,15 +37,31 @@ class Facts:
 
     policies: list
     tiers: dict = field(default_factory=dict)  # policy id -> [ReviewTier]
-    approvers: dict = field(default_factory=dict)  # tier id -> {user id}
+    approvers: dict = field(default_factory=dict)  # tier id -> {user id holding a grant}
     members: dict = field(default_factory=dict)  # group id -> {active user id}
+    people: dict = field(default_factory=dict)  # user id -> (display name, is superuser)
+    certification: object = None  # CertificationRule for every tier and approver
+    template_statuses: dict = field(default_factory=dict)  # content type id -> {status}
+    promoted: dict = field(default_factory=dict)  # content type id -> [Promoted]
+    rubber_stamps: list = field(default_factory=list)  # habits.Flag, every open one
     workflow: dict = field(default_factory=dict)  # policy id -> (workflow name, has risk task)
     page_types: dict = field(default_factory=dict)  # policy id -> {content type id}
-    template_statuses: dict = field(default_factory=dict)  # content type id -> {status}
     could_not_run: dict = field(default_factory=dict)  # policy id -> {check id}
     unmonitored: dict = field(default_factory=dict)  # policy id -> [page title]
     violations: dict = field(default_factory=dict)  # policy id -> count
     last_sweep: object = None
+
+
+@dataclass
+class Promoted:
+    """A template editors draft with (active, with a promoted version) and how that version
+    got there: its latest evaluation run with its model, and whether it was by override."""
+
+    template: str
+    number: int
+    model: str
+    run: object = None  # EvaluationRun (the latest of this version and model) or None
+    override: bool = False
 
 
 def _owner_finder(policies):
@@ -62,11 +79,12 @@ def _owner_finder(policies):
     return owner
 
 
-def _approvers(tiers, extra_groups=()) -> tuple[dict, dict]:
-    """Eligible approvers per tier (active users holding ``approve_tier`` directly or through a
-    group) and active members per group, in three queries.
-
-    Rewire (certification): filter through the certification rule once it exists."""
+def _approvers(tiers, extra_groups=()) -> tuple[dict, dict, dict]:
+    """Approvers per tier (active users holding ``approve_tier`` directly or through a group,
+    certified or not), active members per group, and each one's display name and superuser
+    flag, in three queries. Whose grant
+    counts now is :func:`.items.certified` (the certification rule, loaded by
+    :func:`_certification`)."""
     from ...governance.authority import tier_holders
 
     holders = tier_holders(tiers)
@@ -75,18 +93,81 @@ def _approvers(tiers, extra_groups=()) -> tuple[dict, dict]:
     group_ids |= set(extra_groups)
     User = get_user_model()
     members = defaultdict(set)
-    for group_id, user_id in User.groups.through.objects.filter(
+    people = {}
+    for group_id, user_id, username, first, last, superuser in User.groups.through.objects.filter(
         group_id__in=group_ids, user__is_active=True
-    ).values_list("group_id", "user_id"):
+    ).values_list(
+        "group_id",
+        "user_id",
+        "user__username",
+        "user__first_name",
+        "user__last_name",
+        "user__is_superuser",
+    ):
         members[group_id].add(user_id)
+        people[user_id] = (f"{first} {last}".strip() or username, superuser)
     approvers = {}
     for tier in tiers:
         h = holders[tier.pk]
-        ids = {u.pk for u in h["users"] if u.is_active}
+        ids = set()
+        for u in h["users"]:
+            if u.is_active:
+                ids.add(u.pk)
+                people[u.pk] = (u.get_full_name() or u.get_username(), u.is_superuser)
         for group in h["groups"]:
             ids |= members[group.pk]
         approvers[tier.pk] = ids
-    return approvers, dict(members)
+    return approvers, dict(members), people
+
+
+def _certification(tiers, approvers):
+    """The one authority rule (:class:`~ecm_ops.governance.authority.CertificationRule`) for
+    every tier and approver (two queries)."""
+    from ...governance.authority import CertificationRule
+
+    return CertificationRule(tiers, set().union(*approvers.values()) if approvers else set())
+
+
+def _promoted_templates() -> tuple[dict, dict]:
+    """Template statuses per page type, and the templates editors draft with (active, with a
+    promoted version) with their version's latest evaluation run and how it was promoted
+    (three queries)."""
+    from ...models import EvaluationRun, TemplatePromotion
+    from ...states import TemplateStatus
+    from ..evaluation import resolve_model
+
+    statuses, promoted, by_version = {}, {}, {}
+    through = PromptTemplate.page_types.through
+    rows = through.objects.values_list(
+        "contenttype_id",
+        "prompttemplate__status",
+        "prompttemplate__name",
+        "prompttemplate__promoted_version_id",
+        "prompttemplate__promoted_version__number",
+        "prompttemplate__promoted_version__model_name",
+    ).distinct()
+    for ct_id, status, name, version_id, number, model_name in rows:
+        statuses.setdefault(ct_id, set()).add(status)
+        if status != TemplateStatus.ACTIVE or version_id is None:
+            continue
+        if version_id not in by_version:
+            model = resolve_model(PromptTemplateVersion(model_name=model_name or ""), "")
+            by_version[version_id] = Promoted(name, number, model)
+        promoted.setdefault(ct_id, []).append(by_version[version_id])
+    if by_version:
+        for run in EvaluationRun.objects.filter(version_id__in=by_version).order_by(
+            "-created_at", "-pk"
+        ):
+            p = by_version[run.version_id]
+            if p.run is None and run.model_name == p.model:
+                p.run = run
+        for version_id, override in (
+            TemplatePromotion.objects.filter(version_id__in=by_version)
+            .order_by("created_at", "pk")
+            .values_list("version_id", "override")
+        ):
+            by_version[version_id].override = override  # the latest promotion wins
+    return statuses, promoted
 
 
 def _workflows(policies) -> dict:
@@ -159,16 +240,16 @@ def gather(policies=None, now=None) -> Facts:
     tiers = list(ReviewTier.objects.filter(policy__in=policies).select_related("required_group"))
     for tier in tiers:
         facts.tiers.setdefault(tier.policy_id, []).append(tier)
-    facts.approvers, facts.members = _approvers(
+    facts.approvers, facts.members, facts.people = _approvers(
         tiers, [p.escalation_group_id for p in policies if p.escalation_group_id]
     )
+    facts.certification = _certification(tiers, facts.approvers)
     facts.workflow = _workflows(policies)
     facts.page_types = _page_types(policies)
-    through = PromptTemplate.page_types.through
-    for ct_id, status in through.objects.values_list(
-        "contenttype_id", "prompttemplate__status"
-    ).distinct():
-        facts.template_statuses.setdefault(ct_id, set()).add(status)
+    facts.template_statuses, facts.promoted = _promoted_templates()
+    from .. import habits
+
+    facts.rubber_stamps = habits.flags(now=now)
     for path, check_id in (
         Finding.objects.filter(
             check_id__endswith="could_not_run", run__created_at__gte=now - RECENT

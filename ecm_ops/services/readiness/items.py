@@ -11,7 +11,6 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from ... import conf
-from ...states import TemplateStatus
 from .card import MISSING, NOT_APPLICABLE, OK, Item
 from .facts import Facts
 
@@ -68,33 +67,33 @@ def item_workflow(facts: Facts, policy) -> Item:
 
 
 def item_templates(facts: Facts, policy) -> Item:
-    """Rewire (evaluation): "active" is today's promoted status; a promoted-version model
-    replaces ``TemplateStatus.ACTIVE`` here."""
+    """A template editors can draft with (active, with a promoted version: what the drafting
+    service uses) for some page type of the section."""
     item = Item(
         "process",
         "templates",
-        _("Active prompt templates for the section's page types"),
+        _("Promoted prompt templates for the section's page types"),
         OK,
         fix_url=reverse("ecm_ops_prompt_templates:index"),
         fix_label=_("Content ops → Prompt templates"),
     )
     types = facts.page_types.get(policy.pk, set())
-    statuses = facts.template_statuses
-    active = {ct for ct in types if TemplateStatus.ACTIVE in statuses.get(ct, ())}
-    inactive = {ct for ct in types if ct in statuses and ct not in active}
-    if inactive:
+    promoted = {ct for ct in types if facts.promoted.get(ct)}
+    without = {ct for ct in types if ct in facts.template_statuses and ct not in promoted}
+    if without:
         item.status = MISSING
         item.problems.append(
-            f"{_listed(_ct_names(inactive))} have prompt templates, but none of them is active."
+            f"{_listed(_ct_names(without))} have prompt templates, but none of them is active "
+            "with a promoted version."
         )
-    if not active:
+    if not promoted:
         item.status = MISSING
         item.problems.append(
-            "no active prompt template is designed for any page type of this section, so "
-            "editors cannot draft with AI here."
+            "no prompt template with a promoted version is designed for any page type of this "
+            "section, so editors cannot draft with AI here."
         )
     else:
-        item.detail = f"Active templates for {_listed(_ct_names(active))}."
+        item.detail = f"Promoted templates for {_listed(_ct_names(promoted))}."
     return item
 
 
@@ -190,10 +189,16 @@ def item_tiers(facts: Facts, policy) -> Item:
     return item
 
 
-def certified(user_ids: set, tier) -> set:
-    """Rewire (certification): the approvers whose certification covers ``tier``. Until
-    reviewer certification exists every holder of authority counts."""
-    return user_ids
+def certified(facts: Facts, user_ids: set, tier) -> set:
+    """The approvers among ``user_ids`` whose grant on ``tier`` counts now: the one authority
+    rule (:class:`~ecm_ops.governance.authority.CertificationRule`; superusers exempt, as
+    there)."""
+    rule = facts.certification
+    return {
+        u
+        for u in user_ids
+        if facts.people.get(u, ("", False))[1] or rule is None or rule.effective(u, tier.pk)
+    }
 
 
 def item_approvers(facts: Facts, policy) -> Item:
@@ -206,11 +211,16 @@ def item_approvers(facts: Facts, policy) -> Item:
         fix_label=_("Approval authority for this policy"),
     )
     for tier in facts.tiers.get(policy.pk, []):
-        eligible = certified(facts.approvers.get(tier.pk, set()), tier)
+        eligible = certified(facts, facts.approvers.get(tier.pk, set()), tier)
         if len(eligible) < tier.approvals_required:
             item.problems.append(
                 f"tier “{tier.label}” needs {tier.approvals_required} approval(s) but "
-                f"{len(eligible)} active person(s) may approve."
+                f"{len(eligible)} active person(s) may approve"
+                + (
+                    f" ({held - len(eligible)} more hold the grant without a valid certification)."
+                    if (held := len(facts.approvers.get(tier.pk, ()))) > len(eligible)
+                    else "."
+                )
             )
         group = tier.required_group
         if group is not None:
@@ -248,7 +258,7 @@ def item_escalation(facts: Facts, policy) -> Item:
     tiers = sorted(facts.tiers.get(policy.pk, []), key=lambda t: t.level)
     for i, tier in enumerate(tiers):
         nxt = tiers[i + 1] if i + 1 < len(tiers) else None
-        if not group_ok and not (nxt and facts.approvers.get(nxt.pk)):
+        if not group_ok and not (nxt and certified(facts, facts.approvers.get(nxt.pk, ()), nxt)):
             item.problems.append(
                 f"an overdue review at tier “{tier.label}” has nobody to escalate to: set an "
                 "escalation group with members."
@@ -280,37 +290,115 @@ def item_verify(facts: Facts, policy) -> Item:
 
 
 def item_evaluated_templates(facts: Facts, policy) -> Item:
-    """Rewire (template evaluation): today a template reaches "active" only through
-    "evaluating"; once evaluation runs exist, require a passed run of the promoted version."""
-    return Item(
+    """Every promoted version of the section's page types passed its evaluation: its latest run
+    with its model succeeded and passed every required case (the promotion gate's own
+    :func:`~ecm_ops.services.promotion.run_reasons`); a promotion by override does not count."""
+    from ..promotion import run_reasons
+
+    item = Item(
         "change",
         "evaluated_templates",
         _("Every promoted template passed its evaluation"),
-        NOT_APPLICABLE,
-        detail=_("Evaluation suites are not part of this version: not counted."),
+        OK,
+        fix_url=reverse("ecm_ops:evaluation_runs"),
+        fix_label=_("Content ops → Evaluation runs"),
     )
+    seen = {}
+    for ct in sorted(facts.page_types.get(policy.pk, set())):
+        for p in facts.promoted.get(ct, ()):
+            seen[(p.template, p.number)] = p
+    for (name, number), p in sorted(seen.items()):
+        if p.override:
+            item.problems.append(
+                f"“{name}” version {number} was promoted by admin override, so it is not "
+                "evaluated: run its evaluation and promote a version that passes."
+            )
+            continue
+        reasons = run_reasons(number, p.model, p.run)
+        if reasons:
+            item.problems.append(f"“{name}”: " + " ".join(reasons))
+    if item.problems:
+        item.status = MISSING
+    elif seen:
+        item.detail = f"{len(seen)} promoted version(s), each passed its latest evaluation run."
+    else:
+        item.status = NOT_APPLICABLE
+        item.detail = _("No promoted template here yet (see “Promoted prompt templates”).")
+    return item
+
+
+#: A counted certification expiring this soon makes the certifications item missing.
+EXPIRING_WITHIN = timedelta(days=14)
 
 
 def item_certifications(facts: Facts, policy) -> Item:
-    """Rewire (certification): certifications covering every tier, none expiring in 14 days."""
-    return Item(
+    """Every tier a certification programme covers has at least ``approvals_required`` approvers
+    whose grant counts (the authority rule), none of whom counts on a certification expiring
+    within 14 days."""
+    item = Item(
         "change",
         "certifications",
         _("Reviewer certifications cover every tier"),
-        NOT_APPLICABLE,
-        detail=_("Reviewer certification is not part of this version: not counted."),
+        OK,
+        fix_url=reverse("certification_programmes:index"),
+        fix_label=_("Content ops → Certification programmes"),
     )
+    rule = facts.certification
+    tiers = sorted(facts.tiers.get(policy.pk, []), key=lambda t: t.level)
+    covered = [t for t in tiers if rule is not None and rule.covered(t.pk)]
+    if not covered:
+        item.detail = _("No active certification programme covers this policy's tiers.")
+        return item
+    soon = timezone.now() + EXPIRING_WITHIN
+    expiring = {}
+    for tier in covered:
+        counted = certified(facts, facts.approvers.get(tier.pk, set()), tier)
+        if len(counted) < tier.approvals_required:
+            item.problems.append(
+                f"tier “{tier.label}” needs {tier.approvals_required} certified approver(s) "
+                f"but has {len(counted)}."
+            )
+        for user_id in counted:
+            cert = None if facts.people[user_id][1] else rule.certification(user_id, tier.pk)
+            if cert is not None and cert.expires_at <= soon:
+                expiring[(facts.people[user_id][0], cert.pk)] = cert.expires_at
+    for (name, _pk), expires in sorted(expiring.items(), key=lambda kv: (kv[1], kv[0])):
+        item.problems.append(f"{name}'s certification expires on {_when(expires)}.")
+    if item.problems:
+        item.status = MISSING
+        if expiring and len(expiring) == len(item.problems):
+            item.fix_url = reverse("ecm_ops:certification_records")
+            item.fix_label = _("Content ops → Certification records")
+    else:
+        item.detail = ", ".join(f"{t.label}: certified" for t in covered)
+    return item
 
 
 def item_rubber_stamps(facts: Facts, policy) -> Item:
-    """Rewire (rubber-stamp flags): none open for this section's reviewers."""
-    return Item(
+    """No rubber-stamp flag (:func:`ecm_ops.services.habits.flags`) open for the people holding
+    approval authority in this section."""
+    item = Item(
         "change",
         "rubber_stamps",
         _("No rubber-stamp flags open"),
-        NOT_APPLICABLE,
-        detail=_("Rubber-stamp detection is not part of this version: not counted."),
+        OK,
+        fix_url=reverse("wagtailadmin_home"),
+        fix_label=_("Dashboard → Rubber-stamp flags"),
     )
+    reviewers = set()
+    for tier in facts.tiers.get(policy.pk, []):
+        reviewers |= facts.approvers.get(tier.pk, set())
+    for flag in facts.rubber_stamps:
+        if flag.user is None or flag.user.pk not in reviewers:
+            continue
+        name = flag.user.get_full_name() or flag.user.get_username()
+        cases = ", ".join(f"#{c}" for c in flag.case_ids[:MAX_LISTED])
+        more = len(flag.case_ids) - MAX_LISTED
+        cases += f" and {more} more" if more > 0 else ""
+        item.problems.append(f"{name}: {flag.message} Cases {cases}.")
+    if item.problems:
+        item.status = MISSING
+    return item
 
 
 ITEMS = [
