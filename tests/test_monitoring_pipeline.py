@@ -113,8 +113,9 @@ def test_policy_form_edits_the_unpublish_list(demo, client):
 
     edit_url = reverse(risk_policies.get_url_name("edit"), args=[policy.pk])
     tiers = [tier("Low", 1, pk=policy.tiers.get().pk)]
+    # The form ticks checks (checkboxes); a JSON list posted by a script is still validated.
     bad = client.post(
-        edit_url, policy_data(culture, tiers, initial_tiers=1, unpublish_checks='"claims"')
+        edit_url, policy_data(culture, tiers, initial_tiers=1, unpublish_checks='["claims", 5]')
     )
     assert bad.status_code == 200 and "Enter a JSON list of check ids" in bad.content.decode()
     empty = client.post(edit_url, policy_data(culture, tiers, initial_tiers=1, unpublish_checks=""))
